@@ -1,0 +1,1 @@
+"""Relief Index: a search and knowledge index for health web pages."""

@@ -1,0 +1,73 @@
+"""Settings: one table of names, defaults and help, read from the environment in one place.
+
+The CLI turns flags into overrides, the web app receives a Settings object, and the
+README and /healthz list the same table, so a setting can't exist in one place only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "RELIEF_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("index", "instance/index", "Folder of the Whoosh index (--index DIR)."),
+    Setting("corpus", "corpus", "Folder of source pages that `relief serve` indexes when the index is missing."),
+    Setting("max_page_bytes", 20 * 1024 * 1024, "Pages larger than this (after gunzip) are skipped with reason too-large."),
+    Setting("max_query_chars", 1000, "Longer queries are refused by the web app (400) and truncated by the Python API with a note."),
+    Setting("per_page", 10, "Results per page unless the caller asks otherwise."),
+    Setting("max_per_page", 100, "Upper bound on results per page."),
+    Setting("host", "127.0.0.1", "Address `relief serve` listens on."),
+    Setting("port", 5000, "Port `relief serve` listens on."),
+    Setting("threads", 8, "Worker threads of the WSGI server."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    index: Path = Path("instance/index")
+    corpus: Path = Path("corpus")
+    max_page_bytes: int = 20 * 1024 * 1024
+    max_query_chars: int = 1000
+    per_page: int = 10
+    max_per_page: int = 100
+    host: str = "127.0.0.1"
+    port: int = 5000
+    threads: int = 8
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """Apply non-None overrides, converting to each field's type."""
+        clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+        return replace(self, **clean)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind in ("Path", Path):
+        return Path(value)
+    if kind in ("int", int):
+        return int(value)
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then RELIEF_* environment variables, then explicit overrides (CLI flags)."""
+    env = os.environ if env is None else env
+    from_env = {s.name: env[s.env] for s in SETTINGS if env.get(s.env)}
+    try:
+        return Settings().with_overrides(**from_env).with_overrides(**overrides)
+    except ValueError as exc:
+        raise ValueError(f"bad setting value: {exc}") from exc
