@@ -1,0 +1,306 @@
+"""`relief`: the command line. Parses flags, calls the indexer API, prints.
+
+Every command answers for people by default and for scripts with --json; errors are
+one line on stderr naming what to fix, with exit code 2 (usage) or 1 (failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from .config import SETTINGS, Settings, load_settings
+from .model import IngestReport, SearchResponse
+
+
+class CliError(Exception):
+    """A failure to report in one line, without a traceback."""
+
+
+def _print_json(data: Any, out: TextIO = sys.stdout) -> None:
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _progress_printer(total_hint: str = "") -> Any:
+    def show(done: int, source: str) -> None:
+        name = source if len(source) < 50 else "…" + source[-49:]
+        sys.stderr.write(f"\r\x1b[K  {done:>6} pages  {name}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import ingest
+
+    progress = None if args.json or not sys.stderr.isatty() else _progress_printer()
+    report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
+    if progress:
+        sys.stderr.write("\r\x1b[K")
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(
+            f"{report.pages_read} pages read: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed; "
+            f"{report.passages} passages, {report.claims} claims written in {report.seconds:.2f}s"
+        )
+        print(f"index: {report.index}")
+        if report.skipped:
+            print(f"{len(report.skipped)} skipped:")
+            for error in report.skipped:
+                print(f"  {error}")
+    if report.skipped and args.strict:
+        return 1
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import extract_paths
+
+    pages, errors = extract_paths(args.files, settings)
+    out: dict[str, Any] = {}
+    for page in pages:
+        source = page.source
+        data = page.to_dict()
+        out[source] = {k: data[k] for k in ("title", "byline", "published", "headings", "text", "passages")}
+        out[source]["url"] = page.url
+        out[source]["error"] = None
+    for error in errors:
+        entry = {"title": "", "byline": "", "published": "", "headings": [], "text": "", "passages": [], "error": f"{error.reason}: {error.detail}" if error.detail else error.reason}
+        out[error.source] = entry
+    if args.json:
+        _print_json(out)
+    else:
+        for source, entry in out.items():
+            print(f"== {source}")
+            if entry["error"]:
+                print(f"  error: {entry['error']}")
+                continue
+            print(f"  title: {entry['title']}\n  byline: {entry['byline']}\n  passages: {len(entry['passages'])}")
+            print("  " + entry["text"][:500].replace("\n", "\n  "))
+    return 1 if errors and args.strict else 0
+
+
+def _open_index(settings: Settings) -> Any:
+    from .search import Index, IndexMissing
+
+    try:
+        return Index.open(settings.index, settings=settings)
+    except IndexMissing as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "treatment": args.treatment,
+        "condition": args.condition,
+        "claim": args.claim,
+        "evidence": args.evidence,
+    }
+
+
+def _print_response(response: SearchResponse) -> None:
+    import html
+    import re
+
+    def plain(snippet: str) -> str:
+        return html.unescape(re.sub(r"</?mark>", "*", snippet))
+
+    print(f"{response.total} results for {response.query!r} ({response.took_ms:.1f} ms)")
+    for note in response.notes:
+        print(f"note: {note}")
+    if response.suggestion:
+        print(f"did you mean: {response.suggestion}")
+    first = (response.page - 1) * response.per_page
+    for rank, r in enumerate(response.results, start=first + 1):
+        heading = f" › {r.heading}" if r.heading else ""
+        more = f"  (+{r.more_on_page} more on this page)" if r.more_on_page else ""
+        print(f"\n{rank}. {r.title}{heading}  [{r.score:.2f}]{more}")
+        print(f"   {r.url}")
+        print(f"   {plain(r.snippet)}")
+        if r.treatments:
+            print(f"   treatments: {', '.join(r.treatments)}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    index = _open_index(settings)
+    if args.batch:
+        return _batch(index, args)
+    if not args.query:
+        raise CliError("search needs a QUERY, or --batch FILE")
+    response = index.search(
+        " ".join(args.query), page=args.page, per_page=args.limit, group=args.group, **_filters(args)
+    )
+    if args.json:
+        _print_json(response.to_dict())
+    else:
+        _print_response(response)
+    return 0
+
+
+def _batch(index: Any, args: argparse.Namespace) -> int:
+    path = Path(args.batch)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if args.batch != "-" else sys.stdin.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read batch file {args.batch}: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        qid, _, query = line.partition("\t") if "\t" in line else (str(n), "", line)
+        response = index.search(query, page=1, per_page=args.limit, group=args.group, **_filters(args))
+        if args.trec:
+            for rank, r in enumerate(response.results, start=1):
+                doc = r.page_id if args.group == "page" else r.passage_id
+                print(f"{qid} Q0 {doc} {rank} {r.score:.4f} relief")
+        else:
+            print(json.dumps({"id": qid, **response.to_dict()}, ensure_ascii=False))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    index = _open_index(settings)
+    stats = index.stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace, settings: Settings) -> int:
+    index = _open_index(settings)
+    report = index.claims(treatment=args.treatment, type=args.type)
+    data = report.to_dict()
+    if args.json:
+        _print_json(data)
+        return 0
+    for summary in data.get("summary", []) if isinstance(data.get("summary"), list) else [
+        {"treatment": k, **v} for k, v in data.get("summary", {}).items()
+    ]:
+        print(json.dumps(summary, ensure_ascii=False))
+    print()
+    for claim in data.get("claims", [])[: args.limit]:
+        c = claim.get("claim", claim)
+        print(f"[{c.get('type')}/{c.get('polarity')}/{c.get('evidence')}] {c.get('text')}")
+        print(f"    {claim.get('title', '')} — {claim.get('url', '')} ({claim.get('passage_id', '')})")
+    contradictions = data.get("contradictions", [])
+    if contradictions:
+        print(f"\n{len(contradictions)} contradicting pairs")
+        for pair in contradictions[: args.limit]:
+            print(json.dumps(pair, ensure_ascii=False)[:400])
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .search import index_exists
+
+    if not index_exists(settings.index):
+        if not settings.corpus.exists():
+            raise CliError(f"no index at {settings.index} and no corpus folder at {settings.corpus} to build one from")
+        from .pipeline import ingest
+
+        print(f"No index at {settings.index}: building it from {settings.corpus} …", file=sys.stderr)
+        report = ingest([str(settings.corpus)], settings)
+        print(f"  {report.added} pages, {report.passages} passages, {len(report.skipped)} skipped", file=sys.stderr)
+    import waitress
+
+    from search_web import create_app
+
+    app = create_app(settings)
+    print(f"Relief Index serving {settings.index} on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="relief")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", metavar="DIR", help="index folder (default: $RELIEF_INDEX or instance/index)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--treatment", action="append", help="only passages about this treatment (repeatable: OR)")
+    filters.add_argument("--condition", action="append", help="only passages about this condition (repeatable: OR)")
+    filters.add_argument("--claim", action="append", help="only passages with a claim of this type")
+    filters.add_argument("--evidence", action="append", help="only passages whose claims cite this evidence")
+
+    parser = argparse.ArgumentParser(prog="relief", description="Relief Index: search and knowledge index for health pages.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="read pages into the index")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (.html .htm .txt .jsonl, optionally .gz)")
+    p.add_argument("--rebuild", action="store_true", help="build a new index beside the live one and swap")
+    p.add_argument("--prune", action="store_true", help="remove pages no longer present in the given sources")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any page was skipped")
+    p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("extract", parents=[common], help="clean pages and print them, without an index")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any page failed")
+    p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("search", parents=[common, filters], help="search the index")
+    p.add_argument("query", nargs="*", metavar="QUERY")
+    p.add_argument("--limit", type=int, default=10, help="results per page (default 10)")
+    p.add_argument("--page", type=int, default=1, help="page of results (default 1)")
+    p.add_argument("--group", choices=["page"], help="best passage per page")
+    p.add_argument("--batch", metavar="FILE", help="one query a line, or ID<TAB>QUERY; JSON lines out")
+    p.add_argument("--trec", action="store_true", help="with --batch: a TREC run (qid Q0 doc rank score relief)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("claims", parents=[common], help="list claims and contradictions per treatment")
+    p.add_argument("--treatment", help="a treatment (its sub-types included)")
+    p.add_argument("--type", help="efficacy, comparison, statistic, mechanism or caution")
+    p.add_argument("--limit", type=int, default=50, help="claims to print (default 50)")
+    p.set_defaults(func=cmd_claims)
+
+    p = sub.add_parser("stats", parents=[common], help="counts and size of the index")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the web UI and JSON API")
+    p.add_argument("--host", help="address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 5000)")
+    p.add_argument("--corpus", help="folder to build the index from when it is missing")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("settings", help="list every setting with its default and environment variable")
+    p.set_defaults(func=lambda args, settings: _print_settings())
+    return parser
+
+
+def _print_settings() -> int:
+    for s in SETTINGS:
+        print(f"{s.env:<24} {str(s.default):<18} {s.help}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes")}
+    try:
+        settings = load_settings(**overrides)
+        return int(args.func(args, settings) or 0)
+    except CliError as exc:
+        print(f"relief: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"relief: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("relief: interrupted; the last committed index is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
