@@ -40,13 +40,16 @@ def _kind_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[Path, Path]], list[IngestError]]:
-    """Expand folders recursively; returns (file, root) pairs in a stable order.
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[Path, Path, str]], list[IngestError]]:
+    """Expand folders recursively; returns (file, root, source name) in a stable order.
+
+    A file named on the command line keeps its name as given, so reports and
+    `relief extract` speak of the path the user typed.
 
     Files inside folders with unsupported suffixes are passed over silently (a site
     folder holds images and stylesheets); a file named explicitly is reported.
     """
-    found: list[tuple[Path, Path]] = []
+    found: list[tuple[Path, Path, str]] = []
     errors: list[IngestError] = []
     seen: set[Path] = set()
     for given in paths:
@@ -56,13 +59,13 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[tuple[Path, 
                 if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
                     if _kind_suffix(f) in SUPPORTED and f.resolve() not in seen:
                         seen.add(f.resolve())
-                        found.append((f, p))
+                        found.append((f, p, str(f)))
         elif p.is_file():
             if _kind_suffix(p) not in SUPPORTED:
                 errors.append(IngestError(str(given), "unsupported", f"not one of {', '.join(sorted(SUPPORTED))} (or .gz)"))
             elif p.resolve() not in seen:
                 seen.add(p.resolve())
-                found.append((p, p.parent))
+                found.append((p, p.parent, os.fspath(given)))
         elif p.exists():
             errors.append(IngestError(str(given), "unreadable", "not a regular file or folder"))
         else:
@@ -84,9 +87,9 @@ def page_id_for(path: Path, root: Path) -> str:
     return name
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes | IngestError:
+def read_bytes(path: Path, max_bytes: int, source: str | None = None) -> bytes | IngestError:
     """The file's bytes, gunzipped when needed, never more than max_bytes."""
-    source = str(path)
+    source = source or str(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -149,10 +152,10 @@ def _site_of(url: str, fallback: str) -> str:
     return host or fallback
 
 
-def read_file(path: Path, root: Path, max_bytes: int) -> Iterator[RawPage | IngestError]:
-    source = str(path)
+def read_file(path: Path, root: Path, max_bytes: int, source: str | None = None) -> Iterator[RawPage | IngestError]:
+    source = source or str(path)
     suffix = _kind_suffix(path)
-    data = read_bytes(path, max_bytes)
+    data = read_bytes(path, max_bytes, source)
     if isinstance(data, IngestError):
         yield data
         return
@@ -227,8 +230,8 @@ def read_sources(
     """Every page under the given paths, in a stable order, with failures as values."""
     files, errors = discover(paths)
     yield from errors
-    for path, root in files:
+    for path, root, source in files:
         try:
-            yield from read_file(path, root, max_bytes)
+            yield from read_file(path, root, max_bytes, source)
         except (OSError, ValueError, MemoryError) as exc:
-            yield IngestError(str(path), "unreadable", f"{type(exc).__name__}: {exc}")
+            yield IngestError(source, "unreadable", f"{type(exc).__name__}: {exc}")
