@@ -20,7 +20,7 @@ class RawPage:
     page_id: str
     source: str  # the path as given, or "path:LINE" for a JSONL record
     url: str
-    site: str  # pages of one site share template text (folder or host)
+    site: str  # the folder it came from; pipeline.by_site also joins pages by URL host
     kind: Literal["html", "text"]
     body: str  # decoded HTML or plain text
     encoding: str

@@ -10,6 +10,7 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 from typing import Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
 from . import clean, knowledge, passages
 from .config import Settings
@@ -63,11 +64,30 @@ def read_all(paths: Iterable[str], settings: Settings) -> tuple[list[RawPage], l
     return raws, errors
 
 
-def by_site(raws: Iterable[RawPage]) -> dict[str, list[RawPage]]:
-    sites: dict[str, list[RawPage]] = defaultdict(list)
+def site_keys(raw: RawPage) -> tuple[str, ...]:
+    host = urlsplit(raw.url).netloc.lower() if raw.url.startswith(("http://", "https://")) else ""
+    return (raw.site, host) if host else (raw.site,)
+
+
+def by_site(raws: Iterable[RawPage]) -> dict[tuple[str, ...], list[RawPage]]:
+    """Group pages into sites: pages from one folder, or from one host, are one site."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    raws = list(raws)
     for raw in raws:
-        sites[raw.site].append(raw)
-    return sites
+        first, *rest = site_keys(raw)
+        for key in rest:
+            parent[find(key)] = find(first)
+    groups: dict[str, list[RawPage]] = defaultdict(list)
+    for raw in raws:
+        groups[find(site_keys(raw)[0])].append(raw)
+    return {tuple(sorted({k for r in members for k in site_keys(r)})): members for members in groups.values()}
 
 
 def extract_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Page], list[IngestError]]:
@@ -108,8 +128,9 @@ def ingest(
         changed = [r for r in raws if manifest.get(r.page_id) != r.sha256]
         report.unchanged = len(raws) - len(changed)
         done = report.unchanged
-        for site, site_raws in by_site(changed).items():
-            pages, site_errors, template = process_site(site_raws, templates.get(site, frozenset()))
+        for keys, site_raws in by_site(changed).items():
+            known = frozenset().union(*(templates.get(k, frozenset()) for k in keys))
+            pages, site_errors, template = process_site(site_raws, known)
             report.skipped.extend(site_errors)
             for page in pages:
                 if page.page_id in manifest:
@@ -128,7 +149,8 @@ def ingest(
                 if stale and stale in manifest:
                     writer.delete_page(stale)
             if template:
-                writer.set_site_template(site, template)
+                for key in keys:
+                    writer.set_site_template(key, template)
         if prune:
             present = {r.page_id for r in raws}
             for page_id in set(manifest) - present:

@@ -14,7 +14,6 @@ import re
 import zlib
 from pathlib import Path
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit
 
 from bs4.dammit import UnicodeDammit
 
@@ -147,11 +146,6 @@ def canonical_url(html: str) -> str | None:
     return None
 
 
-def _site_of(url: str, fallback: str) -> str:
-    host = urlsplit(url).netloc.lower()
-    return host or fallback
-
-
 def read_file(path: Path, root: Path, max_bytes: int, source: str | None = None) -> Iterator[RawPage | IngestError]:
     source = source or str(path)
     suffix = _kind_suffix(path)
@@ -172,7 +166,7 @@ def read_file(path: Path, root: Path, max_bytes: int, source: str | None = None)
         return
     canonical = canonical_url(text) if is_html else None
     url = canonical or path.resolve().as_uri()
-    site = _site_of(canonical, "") if canonical else str(path.parent.resolve())
+    site = str(path.parent.resolve())
     yield RawPage(
         page_id=page_id_for(path, root),
         source=source,
@@ -215,7 +209,7 @@ def read_jsonl(data: bytes, source: str, max_bytes: int) -> Iterator[RawPage | I
             page_id=page_id,
             source=where,
             url=url or f"{Path(source).resolve().as_uri()}#{page_id}",
-            site=_site_of(url, str(Path(source).resolve())),
+            site=str(Path(source).resolve().parent),
             kind="html" if body is html else "text",
             body=body,
             encoding="utf-8",
