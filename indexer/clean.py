@@ -454,7 +454,7 @@ class _Walk:
                 kind, pre = "pre", True
             elif cell_table >= 0 and name not in _TABLE_PARTS:
                 self.layout_tables.add(cell_table)
-            ctxs.append((nid, kind, level, group, row, False, pre, cell_table, False, nid))
+            ctxs.append((nid, kind, level, group, row, c[5], pre, cell_table, False, nid))
             work.append(nid)
             work.extend(reversed(item.contents))
         self._flush(ctxs[0])
@@ -551,6 +551,9 @@ def _classify(name: str, attrs: dict) -> tuple[bool, float]:
 
 # How much of the content weight a child must hold for the walk to descend into it.
 _DESCEND_SHARE = 0.8
+# ... or this share when the child says it is the article (<article>, itemprop=articleBody,
+# class "entry-content" …).
+_DESCEND_SHARE_HINTED = 0.5
 # A chrome element holding at least this share of the page's content weight stays.
 _HEAVY_SHARE = 0.5
 _LINK_DENSITY_MAX = 0.5
@@ -644,7 +647,9 @@ def _weight(s: _Seg) -> float:
     if density > _LINK_DENSITY_MAX:
         return 0.0
     w = n * (1.0 - density) ** 2
-    if not _SENTENCE.search(s.text):
+    if s.text.endswith(("...", "…", "[…]", "[...]")):
+        w *= 0.2  # a teaser cut short, pointing at another page
+    elif not _SENTENCE.search(s.text):
         w *= 0.3
     return w
 
@@ -677,7 +682,8 @@ def _container(n: int, parent: list[int], end: list[int], hint: list[float],
         if not kids:
             break
         best = max(kids, key=acc.__getitem__)
-        if acc[best] >= _DESCEND_SHARE * acc[node]:
+        share = acc[best] / acc[node]
+        if share >= _DESCEND_SHARE or (hint[best] > 0 and share >= _DESCEND_SHARE_HINTED):
             node = best
         else:
             break
