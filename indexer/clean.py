@@ -712,33 +712,55 @@ def _drop_link_lists(segs: list[_Seg]) -> list[_Seg]:
     return out
 
 
-def _strong(s: _Seg) -> bool:
-    return s.kind != "heading" and len(s.text) >= 80 and _SENTENCE.search(s.text) is not None
+def _units(segs: list[_Seg]) -> list[tuple[int, int]]:
+    """Index ranges of consecutive segments of one block element (lines split by <br>)."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(segs):
+        j = i + 1
+        while j < len(segs) and segs[j].node == segs[i].node and segs[j].kind == segs[i].kind:
+            j += 1
+        out.append((i, j))
+        i = j
+    return out
+
+
+def _unit_text(segs: list[_Seg], u: tuple[int, int]) -> str:
+    return " ".join(s.text for s in segs[u[0]:u[1]])
 
 
 def _trim_edges(segs: list[_Seg]) -> list[_Seg]:
-    """Short label-like lines before the first and after the last real paragraph go."""
-    strong = [i for i, s in enumerate(segs) if _strong(s)]
+    """Short label-like lines before the first and after the last real paragraph go.
+
+    Works on units (all lines of one block element), so a paragraph broken by <br> is
+    judged as a whole. A unit is *strong* when it is long and sentence-like; before the
+    first strong unit we keep headings and sentence-like or long lines, after the last one
+    sentence-like or long lines and lists.
+    """
+    units = _units(segs)
+    texts = [_unit_text(segs, u) for u in units]
+    kinds = [segs[u[0]].kind for u in units]
+    strong = [
+        k for k, t in enumerate(texts)
+        if kinds[k] != "heading" and (len(t) >= 80 and _SENTENCE.search(t) or len(t) >= 200)
+    ]
     if not strong:
         return segs
+
+    def ok(k: int) -> bool:
+        t = texts[k]
+        return len(t) >= 100 or (len(t) >= 40 and _SENTENCE.search(t) is not None)
+
     first, last = strong[0], strong[-1]
-    # before the first strong paragraph keep sentence-like lines and the headings leading to it
     start = first
-    while start > 0:
-        prev = segs[start - 1]
-        if prev.kind == "heading" or _SENTENCE.search(prev.text) and len(prev.text) >= 40:
-            start -= 1
-        else:
-            break
+    while start > 0 and (kinds[start - 1] == "heading" or ok(start - 1)):
+        start -= 1
     stop = last + 1
-    while stop < len(segs):
-        nxt = segs[stop]
-        if nxt.kind != "heading" and (_SENTENCE.search(nxt.text) and len(nxt.text) >= 40
-                                      or nxt.kind in ("list", "table", "quote", "pre")):
-            stop += 1
-        else:
-            break
-    return segs[start:stop]
+    while stop < len(units) and kinds[stop] != "heading" and (
+        ok(stop) or kinds[stop] in ("list", "table", "quote", "pre")
+    ):
+        stop += 1
+    return segs[units[start][0]:units[stop - 1][1]]
 
 
 def _assemble(segs: list[_Seg], layout_tables: set[int]) -> list[Block]:
