@@ -683,6 +683,8 @@ def _container(n: int, parent: list[int], end: list[int], hint: list[float],
             break
         best = max(kids, key=acc.__getitem__)
         share = acc[best] / acc[node]
+        if best not in children:
+            break  # a single paragraph is never the container: its siblings may belong too
         if share >= _DESCEND_SHARE or (hint[best] > 0 and share >= _DESCEND_SHARE_HINTED):
             node = best
         else:
