@@ -1,0 +1,426 @@
+"""The index on disk: Whoosh schema, one writer at a time, atomic commits, rebuild-and-swap.
+
+Layout of an index folder::
+
+    INDEX/
+      CURRENT              name of the live generation folder ("gen-20250101T120000-1a2b")
+      writer.lock          held (flock) by the one process that writes; holds its pid
+      gen-…/               a Whoosh index + relief-meta.json (manifest, site templates)
+
+Incremental ingests write into the live generation; Whoosh writes new segment files and
+then renames its table of contents into place, so readers keep answering from the last
+commit and a killed ingest leaves that commit intact. A full rebuild writes a new
+generation beside the live one and swaps CURRENT with one atomic rename.
+
+`relief-meta.json` records the manifest (page id → content hash) for the Whoosh
+generation it was written after; if the two disagree (an ingest killed between the two
+writes) the manifest is recomputed from the index's stored fields, so it never lies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+
+from .analysis import TOKEN_PATTERN, analyzer
+from .model import Page
+
+SCHEMA_VERSION = 1
+CURRENT = "CURRENT"
+LOCK_NAME = "writer.lock"
+META_NAME = "relief-meta.json"
+GEN_PREFIX = "gen-"
+
+# Knowledge fields: index field name → attribute collected from a passage.
+FACET_FIELDS = ("treatment", "condition", "claim_type", "evidence")
+
+
+class StoreError(Exception):
+    """A problem with the index on disk; the message says what to do about it."""
+
+
+class StoreLocked(StoreError):
+    """Another live process is writing to the index."""
+
+
+class IndexMissing(StoreError):
+    """No index at the given folder."""
+
+
+class StoreCorrupt(StoreError):
+    """The index folder exists but cannot be read."""
+
+
+def spell_analyzer():  # type: ignore[no-untyped-def]
+    """Surface words, lowercased, unstemmed: the vocabulary "did you mean" draws from."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+
+
+def make_schema() -> Schema:
+    ana = analyzer()
+    return Schema(
+        passage_id=ID(unique=True, stored=True),
+        page_id=ID(stored=True, sortable=True),
+        content_sha=ID(stored=True),
+        url=STORED(),
+        position=NUMERIC(int, stored=True, sortable=True),
+        title=TEXT(analyzer=ana, stored=True, phrase=True),
+        heading=TEXT(analyzer=ana, stored=True, phrase=True),
+        text=TEXT(analyzer=ana, stored=True, phrase=True),
+        claims=TEXT(analyzer=ana, phrase=False),
+        spell=TEXT(analyzer=spell_analyzer(), phrase=False),
+        treatment=KEYWORD(commas=True, lowercase=True, stored=True, scorable=True),
+        condition=KEYWORD(commas=True, lowercase=True, stored=True),
+        claim_type=KEYWORD(commas=True, lowercase=True, stored=True),
+        evidence=KEYWORD(commas=True, lowercase=True, stored=True),
+        claims_json=STORED(),
+        page_meta=STORED(),  # on position 0 only: byline, published, site, source
+    )
+
+
+# ---------------------------------------------------------------- folder layout
+
+
+def _read_current(root: Path) -> Path | None:
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreCorrupt(f"cannot read {root / CURRENT}: {exc}") from exc
+    if not name.startswith(GEN_PREFIX) or "/" in name or "\\" in name:
+        raise StoreCorrupt(f"{root / CURRENT} names {name!r}, not an index generation; rebuild with `relief ingest --rebuild`")
+    return root / name
+
+
+def live_dir(root: str | os.PathLike[str]) -> Path | None:
+    """The live generation folder, or None when there is no committed index."""
+    root = Path(root)
+    gen = _read_current(root)
+    if gen is None or not gen.is_dir() or not whoosh_index.exists_in(str(gen)):
+        return None
+    return gen
+
+
+def index_exists(root: str | os.PathLike[str]) -> bool:
+    try:
+        return live_dir(root) is not None
+    except StoreError:
+        return False
+
+
+def _new_gen_name() -> str:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{GEN_PREFIX}{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_meta(gen: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((gen / META_NAME).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+# ---------------------------------------------------------------- the writer lock
+
+
+class _WriterLock:
+    """An exclusive OS lock on INDEX/writer.lock.
+
+    The OS drops the lock when its process dies, so a lock left by a killed ingest is
+    stale by construction and the next run simply takes it; a live writer's lock is
+    respected and reported with its pid.
+    """
+
+    def __init__(self, root: Path):
+        self.path = root / LOCK_NAME
+        self.fh: Any = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            _lock_file(fh)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise StoreLocked(
+                f"another ingest (pid {holder}) is writing to {self.path.parent}; "
+                "wait for it to finish, or stop that process (its lock is freed when it exits)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self.fh = fh
+
+    def release(self) -> None:
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.seek(0)
+                self.fh.truncate()
+                self.fh.flush()
+                _unlock_file(self.fh)
+            self.fh.close()
+            self.fh = None
+
+
+if os.name == "posix":
+    import fcntl
+
+    def _lock_file(fh: Any) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock_file(fh: Any) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+else:  # pragma: no cover - Windows
+    import msvcrt
+
+    def _lock_file(fh: Any) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock_file(fh: Any) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+# ---------------------------------------------------------------- documents
+
+
+def _uniq(values: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for v in values:
+        v = str(v).strip().lower().replace(",", " ")
+        if v:
+            seen.setdefault(v, None)
+    return list(seen)
+
+
+def passage_documents(page: Page) -> Iterator[dict[str, Any]]:
+    """One Whoosh document per passage of a page."""
+    for passage in page.passages:
+        claims = passage.claims
+        claim_types = _uniq(t for c in claims for t in (c.types or (c.type,)))
+        evidence = _uniq(c.evidence for c in claims)
+        treatments = _uniq([*passage.treatments, *(t for c in claims for t in c.treatments)])
+        conditions = _uniq([*passage.conditions, *(t for c in claims for t in c.conditions)])
+        doc: dict[str, Any] = {
+            "passage_id": passage.passage_id,
+            "page_id": page.page_id,
+            "content_sha": page.sha256,
+            "url": page.url,
+            "position": passage.position,
+            "title": page.title or passage.title,
+            "heading": passage.heading,
+            "text": passage.text,
+            "spell": passage.text,
+            "claims_json": json.dumps([c.to_dict() for c in claims], ensure_ascii=False) if claims else "",
+        }
+        if claims:
+            doc["claims"] = "\n".join(c.text for c in claims)
+        for name, values in (("treatment", treatments), ("condition", conditions), ("claim_type", claim_types), ("evidence", evidence)):
+            if values:
+                doc[name] = ",".join(values)
+        if passage.position == 0:
+            doc["page_meta"] = json.dumps(
+                {"byline": page.byline, "published": page.published, "site": page.site, "source": page.source},
+                ensure_ascii=False,
+            )
+        yield doc
+
+
+# ---------------------------------------------------------------- writing
+
+
+@dataclass
+class WriteStats:
+    pages_put: int = 0
+    pages_deleted: int = 0
+    passages_added: int = 0
+
+
+class IndexWriter:
+    """One ingest's view of the index: manifest, templates, put/delete; commit on exit."""
+
+    def __init__(self, root: Path, gen: Path, ix: Any, meta: dict[str, Any], rebuild: bool, limitmb: int):
+        self.root = root
+        self.gen = gen
+        self.ix = ix
+        self.rebuild = rebuild
+        self._manifest: dict[str, str] = dict(meta.get("manifest", {}))
+        self._templates: dict[str, list[str]] = dict(meta.get("templates", {}))
+        self._meta = meta
+        self._limitmb = limitmb
+        self._writer: Any = None
+        self._put: set[str] = set()
+        self.stats = WriteStats()
+        self.changed = False
+
+    # reading what the index holds
+    def manifest(self) -> dict[str, str]:
+        return dict(self._manifest)
+
+    def site_templates(self) -> dict[str, frozenset[str]]:
+        return {site: frozenset(keys) for site, keys in self._templates.items()}
+
+    # changes
+    def _w(self) -> Any:
+        if self._writer is None:
+            self._writer = self.ix.writer(limitmb=self._limitmb)
+        return self._writer
+
+    def put_page(self, page: Page) -> None:
+        """Add a page, or replace every passage of a page with the same id."""
+        if page.page_id in self._put:
+            raise ValueError(f"page {page.page_id!r} was already written in this ingest")
+        w = self._w()
+        if page.page_id in self._manifest and not self.rebuild:
+            w.delete_by_term("page_id", page.page_id)
+        for doc in passage_documents(page):
+            w.add_document(**doc)
+            self.stats.passages_added += 1
+        self._put.add(page.page_id)
+        self._manifest[page.page_id] = page.sha256
+        self.stats.pages_put += 1
+        self.changed = True
+
+    def delete_page(self, page_id: str) -> None:
+        if page_id in self._put:
+            raise ValueError(f"page {page_id!r} was written in this ingest; it cannot also be deleted")
+        if page_id not in self._manifest:
+            return
+        self._w().delete_by_term("page_id", page_id)
+        del self._manifest[page_id]
+        self.stats.pages_deleted += 1
+        self.changed = True
+
+    def set_site_template(self, site: str, keys: frozenset[str] | set[str] | list[str]) -> None:
+        new = sorted(set(keys))
+        if self._templates.get(site) != new:
+            self._templates[site] = new
+            self.changed = True
+
+    # ending
+    def _meta_doc(self, generation: int) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "toc_generation": generation,
+            "last_ingest": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "manifest": self._manifest,
+            "templates": self._templates,
+            "pages": len(self._manifest),
+        }
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit(merge=True)
+            self._writer = None
+        elif not self.changed and not self.rebuild:
+            return  # nothing to write: an unchanged corpus leaves the index untouched
+        generation = self.ix.latest_generation()
+        _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
+        if self.rebuild:
+            _atomic_write(self.root / CURRENT, self.gen.name + "\n")
+            _remove_stale_generations(self.root, keep=self.gen.name)
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.cancel()
+            self._writer = None
+        if self.rebuild:
+            shutil.rmtree(self.gen, ignore_errors=True)
+
+
+def _remove_stale_generations(root: Path, keep: str) -> None:
+    """Delete generation folders other than the live one (open readers keep their files on POSIX)."""
+    for child in root.iterdir():
+        if child.is_dir() and child.name.startswith(GEN_PREFIX) and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _manifest_from_index(ix: Any) -> dict[str, str]:
+    manifest: dict[str, str] = {}
+    with ix.reader() as reader:
+        for fields in reader.all_stored_fields():
+            manifest[fields["page_id"]] = fields.get("content_sha", "")
+    return manifest
+
+
+@contextlib.contextmanager
+def open_writer(
+    path: str | os.PathLike[str], *, rebuild: bool = False, limitmb: int = 256
+) -> Iterator[IndexWriter]:
+    """The one writer of an index folder; commits once on a clean exit, else changes nothing."""
+    root = Path(path)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create index folder {root}: {exc}") from exc
+    lock = _WriterLock(root)
+    lock.acquire()
+    try:
+        live = live_dir(root)
+        if live is None or rebuild:
+            # a fresh generation beside whatever is live; leftovers of killed rebuilds go
+            _remove_stale_generations(root, keep=live.name if live else "")
+            gen = root / _new_gen_name()
+            gen.mkdir()
+            ix = whoosh_index.create_in(str(gen), make_schema())
+            meta: dict[str, Any] = {}
+            rebuild = True
+        else:
+            gen = live
+            _remove_stale_generations(root, keep=live.name)
+            try:
+                ix = whoosh_index.open_dir(str(gen))
+            except Exception as exc:  # whoosh raises several kinds
+                raise StoreCorrupt(f"cannot open index {gen}: {exc}; rebuild with `relief ingest --rebuild`") from exc
+            meta = read_meta(gen)
+            if meta.get("toc_generation") != ix.latest_generation():
+                # killed between Whoosh's commit and ours: trust the index itself
+                meta = {**meta, "manifest": _manifest_from_index(ix)}
+        writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb)
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            writer.commit()
+    finally:
+        lock.release()
