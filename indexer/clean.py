@@ -540,7 +540,8 @@ def _classify(name: str, attrs: dict) -> tuple[bool, float]:
     low = _CAMEL.sub("-", names).lower()
     words = set(_WORD_SPLIT.split(low))
     if not chrome and (words & _CHROME_WORDS or any(s in low for s in _CHROME_SUBSTRINGS)):
-        chrome = True
+        # an embedded post or tweet quoted by the article is content, whatever its wrapper
+        chrome = "embed" not in low and "tweet" not in low
     if words & _POSITIVE_WORDS or any(w in low for w in ("articlebody", "article-body", "article__body",
                                                            "entry-content", "post-content", "story-body")):
         hint = max(hint, 0.5)
@@ -708,10 +709,21 @@ def _drop_link_lists(segs: list[_Seg]) -> list[_Seg]:
             chars, links = by_group[s.group]
             if links > _LINK_DENSITY_MAX * chars:
                 continue
-        elif s.links > _LINK_DENSITY_MAX * len(s.text):
+        elif _linky(s):
             continue
         out.append(s)
     return out
+
+
+def _linky(s: _Seg) -> bool:
+    """A line that is (nearly) all link: a menu entry, a "Read more: <headline>" line.
+
+    A sentence with one long link in it keeps enough text of its own to stay.
+    """
+    n = len(s.text)
+    if s.links >= 0.8 * n:
+        return True
+    return s.links > _LINK_DENSITY_MAX * n and n - s.links < 50
 
 
 def _units(segs: list[_Seg]) -> list[tuple[int, int]]:
