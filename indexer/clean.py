@@ -95,6 +95,7 @@ _LD_JSON = re.compile(
     r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
     re.S | re.I,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _END_PUNCT = re.compile(r"[.!?…:;\"”’)]\s*$")
 _SENTENCE = re.compile(r"[.!?]['\"”’)]?(\s|$)")
@@ -255,7 +256,7 @@ def _iso_date(text: str) -> str:
 
 
 def _clean_text(raw: RawPage) -> Page | IngestError:
-    lines = [_norm(ln) for ln in raw.body.splitlines()]
+    lines = [_norm(ln) for ln in _CONTROL.sub("", raw.body).splitlines()]
     # the byline: a short "By Name" line near the top, with a title line before it
     byline, by_at = "", -1
     for i, ln in enumerate(lines[:200]):
@@ -561,9 +562,7 @@ _LINK_DENSITY_MAX = 0.5
 
 
 def _clean_html(raw: RawPage) -> Page | IngestError:
-    body = raw.body
-    if "\x00" in body:
-        body = body.replace("\x00", "")
+    body = _CONTROL.sub("", raw.body)
     ld = _ld_json(body)
     html = _PRESTRIP.sub(" ", body)
     soup = BeautifulSoup(html, "lxml")
