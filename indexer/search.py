@@ -560,8 +560,10 @@ class Index:
                 return changed
             if self._state is None or gen != self._state.gen:
                 old = self._state
-                self._state = _State(gen)
-                self._state.searcher = self._state.ix.searcher(weighting=self._weighting())
+                state = _State(gen)
+                state.searcher = state.ix.searcher(weighting=self._weighting())
+                self._state = state
+                self._page_of()
                 self._builder = None
                 if old is not None and old.searcher is not None:
                     old.searcher.close()
@@ -572,6 +574,7 @@ class Index:
                     st.searcher = st.searcher.refresh()
                     st.meta = store.read_meta(st.gen)
                     st.reset_caches()
+                    self._page_of()
                     changed = True
             self._stamp = self._disk_stamp()
             return changed
@@ -586,6 +589,12 @@ class Index:
                 self._state.searcher.close()
             self._state = None
 
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def __enter__(self) -> "Index":
         return self
 
@@ -596,7 +605,7 @@ class Index:
     def builder(self) -> QueryBuilder:
         if self._builder is None:
             assert self._state is not None
-            self._builder = QueryBuilder(self._state.ix.schema, self.ranking, self._synonyms, self._vocabulary)
+            self._builder = QueryBuilder(self._state.searcher.schema, self.ranking, self._synonyms, self._vocabulary)
         return self._builder
 
     @property

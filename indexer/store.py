@@ -38,6 +38,7 @@ from .model import Page
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"  # the generation swapped out last; kept for readers still on it
 LOCK_NAME = "writer.lock"
 META_NAME = "relief-meta.json"
 GEN_PREFIX = "gen-"
@@ -354,6 +355,9 @@ class IndexWriter:
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
         if self.rebuild:
+            old = _read_current(self.root)
+            if old is not None and old.name != self.gen.name:
+                _atomic_write(self.root / PREVIOUS, old.name + "\n")
             _atomic_write(self.root / CURRENT, self.gen.name + "\n")
             _remove_stale_generations(self.root, keep=self.gen.name)
 
@@ -367,9 +371,17 @@ class IndexWriter:
 
 
 def _remove_stale_generations(root: Path, keep: str) -> None:
-    """Delete generation folders other than the live one (open readers keep their files on POSIX)."""
+    """Delete generation folders other than the live one and the one it replaced.
+
+    The replaced one stays until the next swap so that readers which have not yet
+    refreshed can still read files they open lazily; leftovers of killed rebuilds go.
+    """
+    try:
+        previous = (root / PREVIOUS).read_text(encoding="utf-8").strip()
+    except OSError:
+        previous = ""
     for child in root.iterdir():
-        if child.is_dir() and child.name.startswith(GEN_PREFIX) and child.name != keep:
+        if child.is_dir() and child.name.startswith(GEN_PREFIX) and child.name not in (keep, previous):
             shutil.rmtree(child, ignore_errors=True)
 
 

@@ -1,0 +1,280 @@
+"""The index on disk: incremental re-index, locking, killed ingests, rebuild-and-swap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, build_index, make_page
+from indexer import Index, store
+from indexer.config import load_settings
+from indexer.pipeline import ingest
+
+WORDS = "Gentle movement and regular walking help most people with back pain recover within weeks. "
+
+
+def _page_file(folder: Path, name: str, title: str, body: str) -> Path:
+    path = folder / f"{name}.html"
+    path.write_text(
+        f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
+        f"<p>{body} {WORDS}</p><p>{(body + ' ') * 4}</p></main></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _settings(index: Path):  # type: ignore[no-untyped-def]
+    return load_settings(env={}, index=index)
+
+
+def test_put_search_delete(index_dir: Path) -> None:
+    index = build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10), make_page("b", "Yoga", "Yoga builds flexibility and core strength. " * 10)])
+    assert index.search("massage").total >= 1
+    with store.open_writer(index_dir) as w:
+        assert set(w.manifest()) == {"a", "b"}
+        w.delete_page("a")
+    index.refresh()
+    assert index.search("massage").total == 0
+    assert index.search("yoga").total >= 1
+    assert index.page("a") is None and index.page("b")["title"] == "Yoga"
+
+
+def test_incremental_add_change_delete_unchanged(tmp_path: Path) -> None:
+    src = tmp_path / "site"
+    src.mkdir()
+    _page_file(src, "one", "Heat therapy", "Heat packs loosen stiff muscles.")
+    _page_file(src, "two", "Cold therapy", "Ice packs numb acute pain.")
+    idx = tmp_path / "index"
+    first = ingest([str(src)], _settings(idx))
+    assert (first.added, first.updated, first.unchanged) == (2, 0, 0)
+    index = Index.open(idx, settings=_settings(idx))
+    assert index.search("heat").total >= 1
+
+    # unchanged: nothing is written, not even the meta file
+    gen = store.live_dir(idx)
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in gen.iterdir())
+    again = ingest([str(src)], _settings(idx))
+    assert (again.added, again.updated, again.unchanged, again.passages) == (0, 0, 2, 0)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in gen.iterdir()) == before
+
+    # change one, add one, delete one (pruned)
+    _page_file(src, "one", "Heat therapy", "Warm baths loosen stiff muscles.")
+    _page_file(src, "three", "Traction", "Spinal traction stretches the spine.")
+    (src / "two.html").unlink()
+    third = ingest([str(src)], _settings(idx), prune=True)
+    assert (third.added, third.updated, third.unchanged, third.removed) == (1, 1, 0, 1)
+    assert index.refresh() is True
+    assert index.search("baths").total >= 1
+    assert index.search('"heat packs"').total == 0
+    assert index.search("ice").total == 0
+    assert index.search("traction").total >= 1
+    assert index.stats()["pages"] == 2
+
+    # without --prune a vanished page stays
+    (src / "three.html").unlink()
+    fourth = ingest([str(src)], _settings(idx))
+    assert fourth.removed == 0
+    index.refresh()
+    assert index.search("traction").total >= 1
+
+
+def test_rebuild_swaps_and_old_readers_keep_answering(tmp_path: Path) -> None:
+    idx = tmp_path / "index"
+    index = build_index(idx, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10)])
+    old_gen = store.live_dir(idx)
+    with store.open_writer(idx, rebuild=True) as w:
+        w.put_page(make_page("b", "Yoga", "Yoga builds flexibility and core strength. " * 10))
+        # before the swap readers see the old index
+        assert store.live_dir(idx) == old_gen
+    new_gen = store.live_dir(idx)
+    assert new_gen != old_gen and old_gen.exists()  # kept for readers not yet refreshed
+    # an Index opened before the swap still answers from its open files until refresh
+    assert index.search("massage").total >= 1
+    assert index.refresh() is True
+    assert index.search("massage").total == 0 and index.search("yoga").total >= 1
+    with store.open_writer(idx, rebuild=True) as w:
+        w.put_page(make_page("c", "Pilates", "Pilates strengthens the core. " * 10))
+    assert not old_gen.exists() and new_gen.exists()  # one previous generation is kept
+
+
+def test_failed_ingest_changes_nothing(index_dir: Path) -> None:
+    index = build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10)])
+    with pytest.raises(RuntimeError):
+        with store.open_writer(index_dir) as w:
+            w.delete_page("a")
+            w.put_page(make_page("b", "Yoga", "Yoga builds flexibility. " * 10))
+            raise RuntimeError("boom")
+    index.refresh()
+    assert index.search("massage").total >= 1 and index.search("yoga").total == 0
+    with pytest.raises(RuntimeError):
+        with store.open_writer(index_dir, rebuild=True) as w:
+            w.put_page(make_page("b", "Yoga", "Yoga builds flexibility. " * 10))
+            raise RuntimeError("boom")
+    assert [p.name for p in index_dir.iterdir() if p.name.startswith("gen-")] == [store.live_dir(index_dir).name]
+
+
+
+def test_live_lock_is_respected(index_dir: Path) -> None:
+    build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10)])
+    with store.open_writer(index_dir):
+        with pytest.raises(store.StoreLocked, match="another ingest .*pid %d" % os.getpid()):
+            with store.open_writer(index_dir):
+                pass
+    with store.open_writer(index_dir):  # released afterwards
+        pass
+
+
+def test_lock_of_a_dead_process_is_cleared(index_dir: Path) -> None:
+    build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10)])
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from indexer import store
+        with store.open_writer({str(index_dir)!r}) as w:
+            print("locked", flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(store.StoreLocked):
+            with store.open_writer(index_dir):
+                pass
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    assert (index_dir / store.LOCK_NAME).read_text().strip() == str(proc.pid)  # left behind…
+    with store.open_writer(index_dir) as w:  # …and taken over safely
+        w.put_page(make_page("b", "Yoga", "Yoga builds flexibility. " * 10))
+    assert Index.open(index_dir).search("yoga").total >= 1
+
+
+KILL_SCRIPT = """
+import sys, time
+from whoosh import index as wi
+from indexer import store
+sys.path.insert(0, {tests!r})
+from conftest import make_page
+
+stage = {stage!r}
+if stage == "toc":
+    original = wi.TOC.write
+    def slow_write(self, storage, indexname):
+        # write half a table of contents, then hang: the parent kills us here
+        f = storage.create_file("_MAIN_999.toc.partial")
+        f.write(b"garbage")
+        f.close()
+        print("committing", flush=True)
+        time.sleep(60)
+    wi.TOC.write = slow_write
+else:
+    original = store._atomic_write
+    def slow_meta(path, text):
+        print("committing", flush=True)
+        time.sleep(60)
+    store._atomic_write = slow_meta
+
+with store.open_writer({index!r}) as w:
+    for i in range(30):
+        w.put_page(make_page(f"new{{i}}", "Pilates", "Pilates strengthens the deep core muscles. " * 12))
+    w.delete_page("a")
+"""
+
+
+@pytest.mark.parametrize("stage", ["toc", "meta"])
+def test_killed_ingest_leaves_last_commit_and_recovers(index_dir: Path, stage: str) -> None:
+    index = build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10)])
+    script = KILL_SCRIPT.format(tests=str(ROOT / "tests"), stage=stage, index=str(index_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "committing"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    fresh = Index.open(index_dir)
+    if stage == "toc":
+        # the Whoosh commit never finished: the old index answers, unchanged
+        assert fresh.search("massage").total >= 1 and fresh.search("pilates").total == 0
+    else:
+        # Whoosh committed, our manifest did not: the manifest is rebuilt from the index
+        assert fresh.search("pilates").total == 30
+    index.refresh()
+    with store.open_writer(index_dir) as w:
+        manifest = w.manifest()
+        assert ("new0" in manifest) == (stage == "meta")
+        assert ("a" in manifest) == (stage == "toc")
+        w.put_page(make_page("b", "Yoga", "Yoga builds flexibility. " * 10))
+    index.refresh()
+    assert index.search("yoga").total >= 1
+
+
+def test_search_while_reindexing(index_dir: Path) -> None:
+    pages = [make_page(f"p{i}", f"Page {i}", f"Walking and stretching ease stiffness, page {i}. " * 8) for i in range(20)]
+    index = build_index(index_dir, pages)
+    baseline = index.search("stretching").total
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            for round_ in range(3):
+                with store.open_writer(index_dir) as w:
+                    for i in range(20):
+                        w.put_page(make_page(f"p{i}", f"Page {i}", f"Walking and stretching ease stiffness, page {i} round {round_}. " * 8))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            stop.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    seen = 0
+    while not stop.is_set() or seen == 0:
+        index.refresh()
+        response = index.search("stretching")
+        assert response.total == baseline, response.total
+        seen += 1
+    t.join()
+    assert not errors
+    index.refresh()
+    assert index.search("stretching").total == baseline
+    assert index.search("round").total == baseline
+
+
+def test_stats_and_missing(index_dir: Path, tmp_path: Path) -> None:
+    from indexer.search import IndexMissing
+
+    with pytest.raises(IndexMissing, match="relief ingest"):
+        Index.open(tmp_path / "nothing")
+    index = build_index(index_dir, [make_page("a", "Massage", "Massage relaxes tight muscles. " * 10, treatments=["massage"])])
+    stats = index.stats()
+    assert stats["pages"] == 1 and stats["passages"] >= 1 and stats["treatments"] == 1
+    assert stats["size_bytes"] > 0 and stats["last_ingest"]
+
+
+def test_unchanged_reingest_is_fast(tmp_path: Path) -> None:
+    """A second ingest of an unchanged corpus skips cleaning: far faster than the first."""
+    src = tmp_path / "site"
+    src.mkdir()
+    for i in range(60):
+        _page_file(src, f"p{i}", f"Page {i}", f"Topic {i} text about posture and lifting. " * 20)
+    idx = tmp_path / "index"
+    t0 = time.perf_counter()
+    ingest([str(src)], _settings(idx))
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = ingest([str(src)], _settings(idx))
+    second = time.perf_counter() - t0
+    assert report.unchanged == 60 and report.passages == 0
+    assert second * 5 < first, (first, second)
