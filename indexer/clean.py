@@ -116,7 +116,8 @@ _DATE_LINE = re.compile(
 )
 _PUBLISHED_LINE = re.compile(r"^(?:published|posted|date)(?:\s+on)?\s*:?\s*(.+)$", re.I)
 _BOILER_LINE = re.compile(
-    r"^(?:advertisement|advertisements|sponsored(?: content)?|ad|story continues below"
+    r"^(?:advert(?:isement)?s?|sponsored(?: content)?|ads?|story continues below"
+    r"|.{0,40}requires? javascript.*|.{0,40}javascript (?:is )?(?:disabled|required|enabled).*"
     r"|continue reading(?: below)?|read more|read more:.*|related:.*|related stories?:?.*"
     r"|related articles?:?.*|see also:.*|also read:.*|more:.*|recommended:.*"
     r"|share(?: this)?(?: article| story| post)?:?|share on \w+|tweet|email|print|comments?"
@@ -125,6 +126,7 @@ _BOILER_LINE = re.compile(
     r"|getty images|ap photo.*|reuters.*photo.*)$",
     re.I,
 )
+_DANGLING_SEPARATOR = re.compile(r"^\s*(?:[|\-–—:·•»«/]|::)\s*|\s*(?:[|\-–—:·•»«/]|::)\s*$")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:·•»«/]|::)\s+")
 
 _META_PUBLISHED = (
@@ -603,7 +605,7 @@ def _clean_html(raw: RawPage) -> Page | IngestError:
     lo, hi = _container(n, parent, end, w.hint, live)
     content = [s for s in live if lo <= s.node <= hi]
 
-    title = _title(doc_title, w.meta, ld, segs, dropped)
+    title = _DANGLING_SEPARATOR.sub("", _title(doc_title, w.meta, ld, segs, dropped))
     title_key = block_key(title)
     byline = ""
     published = ""
@@ -857,6 +859,7 @@ def _ld_json(html: str) -> dict[str, str]:
 
 def _split_title(text: str, site_keys: set[str]) -> str:
     """The article part of a "Site - Article" / "Article | Site" compound."""
+    text = _DANGLING_SEPARATOR.sub("", text)
     parts = [p for p in _TITLE_SEPARATORS.split(text) if _has_words(p)]
     if len(parts) <= 1:
         return text
@@ -898,17 +901,17 @@ def _meta_byline(w: _Walk, ld: dict[str, str]) -> str:
         v = w.meta.get(key)
         if v and not v.startswith("http"):
             return _strip_by(v)
-    return ld.get("author", "")
+    return _strip_by(ld.get("author", ""))
 
 
 def _meta_published(w: _Walk, ld: dict[str, str]) -> str:
-    for key in _META_PUBLISHED:
-        v = w.meta.get(key)
-        if v:
+    candidates = [w.meta.get(key, "") for key in _META_PUBLISHED]
+    candidates += [w.meta.get("itemprop:datepublished", ""), ld.get("datePublished", "")]
+    candidates += w.times[:3]
+    for v in candidates:
+        if v and _PLAUSIBLE_YEAR.search(v):  # skip placeholders such as 0001-01-01
             return _iso_date(v)
-    v = w.meta.get("itemprop:datepublished") or ld.get("datePublished")
-    if v:
-        return _iso_date(v)
-    if w.times:
-        return _iso_date(w.times[0])
     return ""
+
+
+_PLAUSIBLE_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|2\d\d\d)(?!\d)")
