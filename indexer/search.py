@@ -100,7 +100,8 @@ class Synonyms:
     longest: int = 1
 
     @classmethod
-    def load(cls, path: Path = SYNONYMS_FILE) -> "Synonyms":
+    def load(cls, path: Path | None = None) -> "Synonyms":
+        path = path or SYNONYMS_FILE
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError):
@@ -265,6 +266,14 @@ class QueryBuilder:
             return q
         if q.is_leaf():
             return q
+        if isinstance(q, Q.Or):
+            # "a b NOT c" means a or b, but never c (NOT excludes; it does not add)
+            nots = [c for c in q.subqueries if isinstance(c, Q.Not)]
+            pos = [c for c in q.subqueries if not isinstance(c, Q.Not)]
+            if nots and pos:
+                keep = self._rewrite(Q.Or(pos) if len(pos) > 1 else pos[0])
+                drop = [self._rewrite(n.query) for n in nots]
+                return Q.AndNot(keep, Q.Or(drop) if len(drop) > 1 else drop[0])
         return q.apply(self._rewrite)
 
     # whole queries --------------------------------------------------
@@ -802,7 +811,7 @@ class Index:
         bonus = self.ranking.all_words_bonus
         limit = need if page_of is None else need * 3
         while True:
-            res = searcher.search(q, limit=limit, filter=fset)
+            res = searcher.search(q, limit=limit, filter=set(fset) if fset is not None else None)
             scored = [(docnum, score) for score, docnum in res.top_n]
             if page_of is None:
                 picked = scored

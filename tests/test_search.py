@@ -1,0 +1,267 @@
+"""The query language, synonyms and hierarchy, spelling, facets, grouping, pagination, snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import build_index, make_page
+from indexer import Index
+from indexer.model import Claim
+from indexer.search import make_snippet, repair_query
+
+FILLER = "Most episodes settle within a few weeks with ordinary activity and time. "
+
+
+def _pages() -> list[Any]:
+    claim = Claim(text="Massage eased pain in a trial.", start=0, end=30, type="efficacy", types=("efficacy",), evidence="study", treatments=("massage",))
+    return [
+        make_page("massage", "Massage for back pain", "Massage therapy relaxes tight muscles and eases back pain. " + FILLER * 4, treatments=["massage"], conditions=["low-back-pain"], claims=[claim]),
+        make_page("yoga", "Yoga and stretching", "Yoga classes combine stretching with breathing; gentle stretching helps stiffness. " + FILLER * 4, treatments=["yoga"], conditions=["low-back-pain"]),
+        make_page("ibuprofen", "Ibuprofen", "Ibuprofen tablets reduce inflammation for a short while. " + FILLER * 4, treatments=["ibuprofen"], conditions=["sciatica"]),
+        make_page("lumbago", "Old words", "Lumbago is an old word people still use for the ache across the lower spine. " + FILLER * 4, conditions=["low-back-pain"]),
+        make_page("chiro", "Chiropractic care", "A chiropractor uses spinal manipulation on the lower back. " + FILLER * 4, treatments=["chiropractic"]),
+        make_page("physio", "Seeing a physical therapist", "Physical therapy teaches exercises for the core and hips. " + FILLER * 4, treatments=["physical-therapy"]),
+        make_page("evil", "Page with markup", "This text mentions <script>alert('x')</script> & massage in words, as text. " + FILLER * 4),
+        make_page("long", "Exercise guide", *(f"Section {i}: walking and swimming keep the back strong and supple over time, step {i}. " * 5 for i in range(6)), headings=["Walking"]),
+    ]
+
+
+class FakeVocabulary:
+    """medication ⊃ nsaids ⊃ ibuprofen, as the knowledge layer's vocabulary will say."""
+
+    tree = {"medication": ["nsaids", "ibuprofen"], "nsaids": ["ibuprofen"]}
+    treatments = ["medication", "nsaids", "ibuprofen", "massage", "yoga"]
+    conditions = ["low-back-pain", "sciatica"]
+
+    def resolve(self, name: str, kind: str) -> str | None:
+        name = name.lower().strip()
+        aliases = {"nsaid": "nsaids", "medicine": "medication", "medication": "medication", "nsaids": "nsaids", "ibuprofen": "ibuprofen", "massag": "massage", "massage": "massage"}
+        return aliases.get(name) if kind == "treatment" else (name if name in self.conditions else None)
+
+    def descendants(self, ident: str) -> list[str]:
+        return self.tree.get(ident, [])
+
+    def ancestors(self, ident: str) -> list[str]:
+        return [k for k, v in self.tree.items() if ident in v][::-1]
+
+    def label(self, ident: str) -> str:
+        return ident.title()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = tmp_path_factory.mktemp("search") / "index"
+    idx = build_index(path, _pages())
+    idx._vocabulary = FakeVocabulary()
+    idx._vocab_loaded = True
+    idx._builder = None
+    yield idx
+    idx.close()
+
+
+def ids(response: Any) -> list[str]:
+    return [r.page_id for r in response.results]
+
+
+def test_plain_words_or_with_all_words_first(index: Any) -> None:
+    r = index.search("massage muscles zebra")
+    assert r.total >= 1 and ids(r)[0] == "massage"  # one missing word never empties results
+    r = index.search("stretching breathing")
+    assert ids(r)[0] == "yoga"
+    # a page with both words ranks above pages with one, however often the one occurs
+    r = index.search("walking massage", per_page=20)
+    assert set(ids(r)) >= {"long", "massage"}
+
+
+def test_phrases_and_operators(index: Any) -> None:
+    assert ids(index.search('"spinal manipulation"')) == ["chiro"]
+    assert index.search('"manipulation spinal"').total == 0
+    assert set(ids(index.search("massage AND muscles"))) == {"massage"}
+    assert set(ids(index.search("yoga OR ibuprofen"))) == {"yoga", "ibuprofen"}
+    assert "massage" not in ids(index.search("massage NOT muscles"))
+    assert "massage" not in ids(index.search("massage -muscles"))
+    assert set(ids(index.search("(yoga OR chiropractor) AND stretching"))) == {"yoga"}
+    assert set(ids(index.search("stretch*"))) == {"yoga"}
+    assert set(ids(index.search("title:ibuprofen"))) == {"ibuprofen"}
+
+
+def test_field_filters_in_query_and_hierarchy(index: Any) -> None:
+    assert set(ids(index.search("treatment:massage"))) == {"massage"}
+    assert set(ids(index.search("condition:sciatica"))) == {"ibuprofen"}
+    assert set(ids(index.search("claim:efficacy"))) == {"massage"}
+    assert set(ids(index.search("evidence:study"))) == {"massage"}
+    # medication ⊃ nsaids ⊃ ibuprofen
+    assert set(ids(index.search("treatment:medication"))) == {"ibuprofen"}
+    assert set(ids(index.search("", treatment=["nsaids"]))) == {"ibuprofen"}
+
+
+def test_synonyms_from_the_data_file(index: Any) -> None:
+    assert "lumbago" in ids(index.search("backache"))  # back pain ~ backache ~ lumbago
+    assert "lumbago" in ids(index.search("back pain", per_page=20))
+    assert "physio" in ids(index.search("physio"))  # physio ~ physical therapy
+    assert "ibuprofen" in ids(index.search("nsaid"))  # NSAID → ibuprofen (one-way)
+    assert "yoga" not in ids(index.search("ibuprofen"))
+
+
+def test_synonyms_reload_without_reindex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from indexer import search
+
+    syn = tmp_path / "synonyms.toml"
+    syn.write_text('[[group]]\nterms = ["kinesiotherapy", "massage"]\n', encoding="utf-8")
+    monkeypatch.setattr(search, "SYNONYMS_FILE", syn)
+    idx = build_index(tmp_path / "index", _pages()[:2])
+    try:
+        assert ids(idx.search("kinesiotherapy")) == ["massage"]
+        syn.write_text('[[group]]\nterms = ["kinesiotherapy", "yoga"]\n', encoding="utf-8")
+        os.utime(syn, (1, 1))
+        idx.refresh()
+        assert ids(idx.search("kinesiotherapy")) == ["yoga"]
+    finally:
+        idx.close()
+
+
+@pytest.mark.parametrize(("typo", "fixed"), [("acupunture", None), ("chiropracter", "chiropractor"), ("masage", "massage"), ("strecthing", "stretching")])
+def test_did_you_mean(index: Any, typo: str, fixed: str | None) -> None:
+    r = index.search(typo)
+    if fixed is None:  # not a word of this index: no suggestion invented
+        assert r.suggestion is None and r.total == 0
+        return
+    assert r.suggestion == fixed
+    assert r.total >= 1
+    if typo == "masage":  # the typo alone finds nothing: the corrected results come, with a note
+        assert any("showing results for 'massage'" in n for n in r.notes)
+
+
+def test_corpus_spelling(corpus_index: Any) -> None:
+    for typo, fixed in [("acupunture", "acupuncture"), ("chiropracter", "chiropractor"), ("masage", "massage"), ("sciatia", "sciatica")]:
+        r = corpus_index.search(typo)
+        assert r.suggestion == fixed, (typo, r.suggestion)
+        assert r.total >= 1
+
+
+def test_facets_and_combined_filters(index: Any) -> None:
+    r = index.search("pain OR weeks", per_page=50)
+    facets = {k: {f.value: f.count for f in v} for k, v in r.facets.items()}
+    assert facets["treatment"]["massage"] >= 1 and facets["condition"]["low-back-pain"] >= 3
+    assert facets["claim"] == {"efficacy": 1} and facets["evidence"] == {"study": 1}
+    # OR within a facet, AND across facets
+    both = index.search("weeks", treatment=["massage", "yoga"], per_page=50)
+    assert set(ids(both)) == {"massage", "yoga"}
+    assert set(ids(index.search("weeks", treatment=["massage", "yoga"], condition="sciatica"))) == set()
+    assert set(ids(index.search("weeks", treatment="ibuprofen", condition=["sciatica"]))) == {"ibuprofen"}
+    # facet counts follow the filters
+    f = {v.value: v.count for v in index.search("weeks", condition="low-back-pain").facets["treatment"]}
+    assert "ibuprofen" not in f
+
+
+def test_grouping_by_page(index: Any) -> None:
+    passages = index.search("walking swimming", per_page=50)
+    grouped = index.search("walking swimming", group="page", per_page=50)
+    assert passages.total > grouped.total >= 1
+    first = grouped.results[0]
+    assert first.page_id == "long" and first.more_on_page == sum(1 for r in passages.results if r.page_id == "long") - 1
+    assert len({r.page_id for r in grouped.results}) == len(grouped.results)
+
+
+def test_pagination_edges(index: Any) -> None:
+    all_ = index.search("time", per_page=100)
+    n = all_.total
+    assert n >= 8
+    pages = [index.search("time", page=p, per_page=3) for p in range(1, -(-n // 3) + 1)]
+    assert [r.passage_id for p in pages for r in p.results] == [r.passage_id for r in all_.results]
+    assert pages[-1].pages == len(pages) and 1 <= len(pages[-1].results) <= 3
+    assert index.search("time", page=99, per_page=3).results == () and index.search("time", page=99).total == n
+    assert index.search("weeks", page=0).page == 1
+    assert index.search("weeks", per_page=10_000).per_page == 100
+    assert index.search("weeks", per_page=0).per_page == 1
+
+
+def test_snippets_escape_markup(index: Any) -> None:
+    r = index.search("script alert massage", per_page=20)
+    evil = next(x for x in r.results if x.page_id == "evil")
+    assert "<script" not in evil.snippet and "&lt;<mark>script</mark>&gt;" in evil.snippet
+    assert "<mark>" in evil.snippet
+    stripped = evil.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped
+
+
+def test_snippet_windows() -> None:
+    text = ("Filler words about nothing much here. " * 30) + "Massage helps. " + ("More filler text follows. " * 30)
+    s = make_snippet(text, {"massag"})
+    assert "<mark>Massage</mark>" in s and s.startswith("…") and len(s) < 400
+
+
+BROKEN = ['"unbalanced quote', "((massage", "massage))", "treatment:", "title: ", "x" * 10_000, "mass\x00age", "\x07\x1b[31m", "AND", "NOT", "OR OR", "*", "?", ":", '"', "()", "-", "treatment:(", 'title:"', "claim:*", "a" * 300 + "*"]
+
+
+@pytest.mark.parametrize("q", BROKEN)
+def test_broken_queries_never_raise(index: Any, q: str) -> None:
+    r = index.search(q)
+    assert r.total >= 0
+
+
+def test_broken_query_notes(index: Any) -> None:
+    assert any("quote" in n for n in index.search('"massage muscles').notes)
+    assert any("parenthes" in n for n in index.search("(massage").notes)
+    assert any("control" in n for n in index.search("mass\x00age").notes)
+    assert any("cut" in n for n in index.search("massage " * 2000).notes)
+    assert index.search('"massage muscles').total >= 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(list('ab "()*:-+^~\\\x00?treatmn') + ["AND", "OR", "NOT", "title:", "claim:", " massage "]), max_size=25).map("".join))
+def test_fuzzed_queries_never_raise(index: Any, q: str) -> None:
+    r = index.search(q)
+    assert r.total >= 0
+
+
+def test_repair_query() -> None:
+    assert repair_query('a "b')[0] == "a  b"
+    assert repair_query("(a")[0] == "(a)"
+    assert repair_query("a)")[0] == "a"
+    assert repair_query("treatment: x")[0] == "treatment x"
+
+
+def test_page_view_and_treatments(index: Any) -> None:
+    page = index.page("massage")
+    assert page["title"] == "Massage for back pain" and page["passages"][0]["claims"][0]["type"] == "efficacy"
+    assert index.page("../etc/passwd") is None and index.page("") is None
+    t = {x["id"]: x for x in index.treatments()}
+    assert t["ibuprofen"]["parent"] == "nsaids" and t["massage"]["passages"] >= 1 and t["medication"]["passages"] == 0
+
+
+def test_result_fields_and_debug(index: Any) -> None:
+    r = index.search("massage", debug=True)
+    top = r.results[0]
+    assert top.page_id == "massage" and top.passage_id.startswith("massage#") and top.url and top.treatments == ("massage",)
+    assert top.claims and top.claims[0]["evidence"] == "study"
+    assert any(n.startswith("parsed:") for n in r.notes) and r.took_ms > 0
+    assert "massag" in index.parse("massage")
+    d = r.to_dict()
+    assert {"query", "total", "results", "facets", "suggestion", "notes", "took_ms"} <= set(d)
+
+
+def test_refresh_is_cheap_when_nothing_changed(index: Any) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    for _ in range(200):
+        assert index.refresh() is False
+    assert (time.perf_counter() - t0) / 200 < 0.002
+
+
+def test_threads_share_one_index(index: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["massage", "yoga stretching", "backache", '"spinal manipulation"', "walking"] * 10
+    expected = {q: ids(index.search(q)) for q in set(queries)}
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda q: (q, ids(index.search(q))), queries))
+    assert all(expected[q] == r for q, r in got)
