@@ -41,9 +41,6 @@ def process_site(
     pages: list[Page] = []
     for page in cleaned:
         page = clean.strip_template(page, template) if template else page
-        if not page.blocks:
-            errors.append(IngestError(page.source, "empty", "no main text left after removing the site template"))
-            continue
         pages.append(knowledge.annotate(passages.split_passages(page)))
     return pages, errors, template
 
