@@ -1,0 +1,75 @@
+"""The JSON API: the same answers as the HTML pages, for scripts.
+
+    /api/search       SearchResponse.to_dict()  (parameters as on /search)
+    /api/pages/<id>   the page with its passages and claims
+    /api/claims       claims report (treatment=, type=) with the treatments list
+    /api/treatments   {"treatments": [...]}
+    /healthz          {"status": "ok", "index": {counts}, "settings": {...}}; 503 without an index
+
+Errors: {"error": {"status": 4xx, "message": "...", "parameter": name or null}}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from . import present
+from .params import BadParameter, check_known, parse_claims, parse_search
+from .views import get_index, load_claims, load_page, load_treatments, settings
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    params = parse_search(request.args, settings())
+    if params.is_empty:
+        raise BadParameter("q", "parameter 'q' is missing: give a query, or at least one filter")
+    index = get_index()
+    return jsonify(index.search(params.q, **params.kwargs()).to_dict())
+
+
+@bp.get("/api/pages/<path:page_id>")
+def page(page_id: str) -> Response:
+    check_known(request.args, ())
+    return jsonify({"page": load_page(get_index(), page_id)})
+
+
+@bp.get("/api/claims")
+def claims() -> Response:
+    params = parse_claims(request.args)
+    index = get_index()
+    treatments = load_treatments(index)
+    if params.treatment is None:
+        report = present.as_dict(index.claims(treatment=None, type=params.type))
+    else:
+        report = load_claims(index, params, treatments)
+    return jsonify({"treatment": params.treatment, "type": params.type, "report": report})
+
+
+@bp.get("/api/treatments")
+def treatments() -> Response:
+    check_known(request.args, ())
+    return jsonify({"treatments": load_treatments(get_index())})
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    check_known(request.args, ())
+    index = get_index()
+    stats = present.as_dict(index.stats())
+    config = settings()
+    return jsonify(
+        {
+            "status": "ok",
+            "index": stats if isinstance(stats, dict) else {},
+            "settings": {f.name: _plain(getattr(config, f.name)) for f in fields(config)},
+        }
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (int, float, bool, str)) or value is None else str(value)
