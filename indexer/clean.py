@@ -406,7 +406,7 @@ class _Walk:
             if attrs:
                 if name == "time" and "datetime" in attrs:
                     self.times.append(str(attrs["datetime"]))
-                if "rel" in attrs or "itemprop" in attrs:
+                if "rel" in attrs or "itemprop" in attrs or "class" in attrs:
                     self._author(item, attrs)
             nid = len(tagl)
             if name in _INLINE_TAGS:
@@ -491,7 +491,10 @@ class _Walk:
         prop = attrs.get("itemprop")
         rel = " ".join(rel) if isinstance(rel, list) else (rel or "")
         prop = " ".join(prop) if isinstance(prop, list) else (prop or "")
-        if "author" in rel.split() or "author" in prop.split():
+        cls = attrs.get("class")
+        cls = " ".join(cls) if isinstance(cls, list) else (cls or "")
+        marked = bool(cls) and any(w in ("byline", "author") for w in _WORD_SPLIT.split(cls.lower()))
+        if marked or "author" in rel.split() or "author" in prop.split():
             text = _norm(el.get_text(" "))
             if text and len(text) <= 100:
                 self.authors.append(text)

@@ -58,6 +58,16 @@ def test_byline_removed_and_captured():
     assert all("Priya Okafor" not in b.text for b in page.blocks)
 
 
+def test_byline_in_an_element_classed_byline_is_captured_not_lost():
+    html = ("<html><body><h1>Ice or Heat?</h1><p class='byline'>By Ana Ruiz</p>"
+            + "<p>Ice calms a fresh strain in the first two days, and heat loosens stiff muscles after that. "
+            * 4 + "</p></body></html>")
+    page = clean_page(raw(html))
+    assert isinstance(page, Page)
+    assert page.byline == "Ana Ruiz"
+    assert "Ana Ruiz" not in page.text
+
+
 def test_published_from_meta():
     page = clean_fixture("article_site_title.html")
     assert page.published.startswith("2023-04-11")
