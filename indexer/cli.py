@@ -14,13 +14,15 @@ from typing import Any, Sequence, TextIO
 
 from .config import SETTINGS, Settings, load_settings
 from .model import IngestReport, SearchResponse
+from .store import StoreError
 
 
 class CliError(Exception):
     """A failure to report in one line, without a traceback."""
 
 
-def _print_json(data: Any, out: TextIO = sys.stdout) -> None:
+def _print_json(data: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     json.dump(data, out, ensure_ascii=False, indent=2)
     out.write("\n")
 
@@ -290,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(**overrides)
         return int(args.func(args, settings) or 0)
     except CliError as exc:
+        print(f"relief: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
         print(f"relief: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:

@@ -544,7 +544,23 @@ class Index:
         return (cur.st_mtime_ns, cur.st_ino, cur.st_size, gst.st_mtime_ns if gst else None)
 
     def refresh(self) -> bool:
-        """Pick up a newer commit or a swapped rebuild; cheap when nothing changed."""
+        """Pick up a newer commit or a swapped rebuild; cheap when nothing changed.
+
+        A writer committing at the same moment can remove the table of contents we are
+        about to read; then we try again, and at worst keep answering from what we have.
+        """
+        for attempt in range(5):
+            try:
+                return self._refresh()
+            except (OSError, whoosh_index.EmptyIndexError, store.StoreCorrupt):
+                if attempt == 4:
+                    if self._state is None:
+                        raise
+                    return False
+                time.sleep(0.02 * (attempt + 1))
+        return False
+
+    def _refresh(self) -> bool:
         with self._lock:
             changed = False
             try:
