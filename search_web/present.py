@@ -50,7 +50,7 @@ def vocab_label(value: str) -> str:
     if vocab is not None:
         try:
             label = vocab.label(value)
-            if label:
+            if label and label != value:
                 return str(label)
         except Exception:
             pass
