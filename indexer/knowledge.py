@@ -51,23 +51,58 @@ class _Cues:
                 key = f"{section}.{name}"
                 compiled = []
                 for phrase in phrases:
-                    pattern = tuple("*" if w == "*" else t for w in str(phrase).split() for t in ([w] if w == "*" else terms(w)))
+                    pattern = tuple(_compile_word(w) for w in str(phrase).split() for _ in [0])
+                    pattern = tuple(t for group in pattern for t in group)
                     if pattern and pattern[0] != "*":
                         compiled.append(pattern)
-                        self.index.setdefault(pattern[0], []).append((pattern, key))
+                        self.index.setdefault(_first_term(pattern[0]), []).append((pattern, key))
                 self.groups[key] = compiled
         self.words = {k: frozenset(p[0] for p in v if len(p) == 1) for k, v in self.groups.items()}
         self.imperative = frozenset(w.lower() for w in data.get("not_claim", {}).get("imperative", []))
 
-    def find(self, toks: Sequence[str]) -> dict[str, list[int]]:
-        """Every cue group that fires, with the token positions where its phrases start."""
+    def find(self, toks: Sequence[str], surface: Sequence[str] | None = None, masked: frozenset[int] = frozenset()) -> dict[str, list[int]]:
+        """Every cue group that fires, with the token positions where its phrases start.
+
+        `surface` holds the words as written (lowercased) for "=word" cues; positions in
+        `masked` (inside a treatment's name) never start or take part in a cue.
+        """
         hits: dict[str, list[int]] = {}
         n = len(toks)
+        surface = surface or toks
         for i, term in enumerate(toks):
             for pattern, key in self.index.get(term, ()):
-                if i + len(pattern) <= n and all(p == "*" or p == toks[i + j] for j, p in enumerate(pattern)):
+                if i + len(pattern) > n:
+                    continue
+                ok = True
+                for j, p in enumerate(pattern):
+                    if p == "*":
+                        continue
+                    if (i + j) in masked and not key.startswith(("reference.", "negation.", "not_claim.")):
+                        ok = False
+                        break
+                    if p.startswith("="):
+                        if surface[i + j] != p[1:]:
+                            ok = False
+                            break
+                    elif p != toks[i + j]:
+                        ok = False
+                        break
+                if ok:
                     hits.setdefault(key, []).append(i)
         return hits
+
+
+def _compile_word(word: str) -> tuple[str, ...]:
+    """A cue word → pattern items: "*" any word, "=word" the word as written, else its terms."""
+    if word == "*":
+        return ("*",)
+    if word.startswith("="):
+        return tuple("=" + w.lower() for w in re.findall(r"[^\W_]+", word[1:]))
+    return tuple(terms(word))
+
+
+def _first_term(item: str) -> str:
+    return terms(item[1:])[0] if item.startswith("=") else item
 
 
 @lru_cache(maxsize=1)
@@ -86,14 +121,18 @@ class _Context:
 
 
 def _topic(ids: Sequence[str], vocab: Vocabulary) -> str | None:
-    """The subject among a sentence's treatments: the first, or a family it was listed under."""
+    """The subject among a sentence's treatments: the first, or the family of several listed.
+
+    "Ibuprofen and naproxen belong to the NSAID family" is about nsaids; "Capsaicin ...
+    is sold as a cream" stays about capsaicin.
+    """
     if not ids:
         return None
-    first = ids[0]
-    for other in ids[1:]:
-        if other in vocab.ancestors(first)[1:]:
-            return other
-    return first
+    for family in ids:
+        members = sum(1 for i in ids if i != family and vocab.is_a(i, family))
+        if members >= 2:
+            return family
+    return ids[0]
 
 
 def _negated(toks: Sequence[str], cues: _Cues) -> bool:
@@ -113,7 +152,7 @@ def _statistic(text: str, toks: Sequence[str], hits: dict[str, list[int]], cues:
     weak = False
     for i, t in enumerate(toks):
         if (t in numbers or (_DIGITS.match(t) and not _YEAR.match(t))) and any(
-            w in people for w in toks[i + 1 : i + 5]
+            w in people for w in toks[i + 1 : i + 4]
         ):
             weak = True
             break
@@ -140,37 +179,39 @@ def classify_sentence(
     toks = [t for t, _, _ in spans]
     if not toks:
         return None
-    hits = cues.find(toks)
+    named = vocab.match_terms(spans, sentence, "treatment")
+    masked = frozenset(i for i, (_, s0, e0) in enumerate(spans) for _, ns, ne, _ in named if ns <= s0 and e0 <= ne)
+    surface = [sentence[s0:e0].lower() for _, s0, e0 in spans]
+    hits = cues.find(toks, surface, masked)
     if "not_claim.phrases" in hits:
         return None
     ctx = _context or _Context(previous=tuple(context_treatments))
 
     # -- what it is about ------------------------------------------------------------
-    named = vocab.match_terms(spans, "treatment")
-    treatments = [tid for tid, _, _ in named]
+    treatments = [tid for tid, _, _, _ in named]
     refers = "reference.phrases" in hits
-    candidates = [c for c in (*ctx.previous, *ctx.heading, *ctx.page, *ctx.passage) if c]
-    if "reference.type_of" in hits and treatments:
-        # "this type of massage" means the narrower massage the text is about
-        for pos in hits["reference.type_of"]:
-            start_char = spans[pos][1]
-            for k, (tid, s, _) in enumerate(named):
-                if s >= start_char and s - start_char < 25:
-                    narrower = next((c for c in candidates if c != tid and vocab.is_a(c, tid)), None)
-                    if narrower:
-                        treatments[k] = narrower
-                    break
+    candidates = [c for c in (*treatments, *ctx.previous, *ctx.heading, *ctx.page, *ctx.passage) if c]
+    type_of_starts = [spans[pos][1] for pos in hits.get("reference.type_of", ())]
+    for k, (tid, ns, _, generic) in enumerate(named):
+        # "this type of massage", "these drugs": the narrower concept the text is about
+        referred = any(0 <= ns - st < 25 for st in type_of_starts)
+        if generic or referred:
+            narrower = next((c for c in candidates if c != tid and vocab.is_a(c, tid)), None)
+            in_sentence = any(c != tid and vocab.is_a(c, tid) for c in treatments)
+            if in_sentence:
+                treatments[k] = ""  # named narrower in this very sentence
+            elif narrower and (referred or refers):
+                treatments[k] = narrower
+    treatments = [t for t in treatments if t]
     if not treatments:
         pick = None
         if refers and ctx.previous:
             pick = _topic(ctx.previous, vocab)
-        pick = pick or _topic(ctx.heading, vocab) or _topic(ctx.page, vocab)
-        if pick is None and refers:
-            pick = _topic(ctx.passage, vocab)
+        pick = pick or _topic(ctx.heading, vocab) or _topic(ctx.previous, vocab) or _topic(ctx.page, vocab)
         if pick:
             treatments = [pick]
     treatments = list(dict.fromkeys(treatments))
-    conditions = list(dict.fromkeys(cid for cid, _, _ in vocab.match_terms(spans, "condition")))
+    conditions = list(dict.fromkeys(cid for cid, _, _, _ in vocab.match_terms(spans, sentence, "condition")))
 
     # -- what it asserts -------------------------------------------------------------
     first = _FIRST_WORD.search(sentence)
@@ -281,17 +322,17 @@ def annotate_passage(passage: Passage, page_topics: Sequence[str] = (), vocab: V
             continue
         sentence = text[start:end]
         spans = terms_with_spans(sentence)
-        named = tuple(t for t, _, _ in vocab.match_terms(spans, "treatment"))
+        named = tuple(t for t, _, _, _ in vocab.match_terms(spans, sentence, "treatment"))
         all_treatments.extend(named)
-        all_conditions.extend(c for c, _, _ in vocab.match_terms(spans, "condition"))
+        all_conditions.extend(c for c, _, _, _ in vocab.match_terms(spans, sentence, "condition"))
         ctx = _Context(previous=previous, heading=heading_topics, page=tuple(page_topics), passage=tuple(all_treatments))
         claim = classify_sentence(sentence, start=start, _context=ctx, _toks=spans)
         if claim is not None:
             claims.append(claim)
-        if named:
-            previous = named
-        elif claim is not None and claim.treatments:
+        if claim is not None and claim.treatments:
             previous = claim.treatments
+        elif named:
+            previous = named
     return replace(
         passage,
         sentences=tuple(sentences),

@@ -9,6 +9,7 @@ spellings all fold together, and a word inside another word never matches.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,13 +43,18 @@ class VocabularyError(ValueError):
 class _Matcher:
     """Longest token-sequence match at each position, left to right, no overlaps."""
 
-    def __init__(self, phrases: dict[tuple[str, ...], str | None]):
+    def __init__(self, phrases: dict[tuple[str, ...], list[tuple[str | None, tuple[str, ...] | None, bool]]]):
+        # terms → candidates (concept or None for an ignore phrase, exact surface words or
+        # None, generic?); a candidate with surface words only matches that very text.
         self.phrases = phrases
         self.max_len = max((len(k) for k in phrases), default=0)
         self.firsts = frozenset(k[0] for k in phrases)
 
-    def match_terms(self, toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-        found: list[tuple[str, int, int]] = []
+    def match_terms(
+        self, toks: list[tuple[str, int, int]], text: str | None = None
+    ) -> list[tuple[str, int, int, bool]]:
+        """(id, start, end, generic) for each match; `text` enables surface-only names."""
+        found: list[tuple[str, int, int, bool]] = []
         phrases, firsts = self.phrases, self.firsts
         i, n = 0, len(toks)
         while i < n:
@@ -57,15 +63,37 @@ class _Matcher:
                 continue
             for length in range(min(self.max_len, n - i), 0, -1):
                 key = tuple(t[0] for t in toks[i : i + length])
-                if key in phrases:
-                    concept = phrases[key]
-                    if concept is not None:
-                        found.append((concept, toks[i][1], toks[i + length - 1][2]))
-                    i += length
+                candidates = phrases.get(key)
+                if not candidates:
+                    continue
+                start, end = toks[i][1], toks[i + length - 1][2]
+                chosen = None
+                for concept, surface, generic in candidates:
+                    if surface is not None:
+                        if text is None or not _surface_equal(text[start:end], surface):
+                            continue
+                    chosen = (concept, generic)
                     break
+                if chosen is None:
+                    continue
+                if chosen[0] is not None:
+                    found.append((chosen[0], start, end, chosen[1]))
+                i += length
+                break
             else:
                 i += 1
         return found
+
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _surface_equal(found: str, surface: tuple[str, ...]) -> bool:
+    words = tuple(_WORDS.findall(found))
+    if len(words) != len(surface):
+        return False
+    # an all-capitals name (TENS, NMT) only matches capitals; others ignore case
+    return all(w == s if s.isupper() and len(s) > 1 else w.lower() == s.lower() for w, s in zip(words, surface))
 
 
 class Vocabulary:
@@ -76,6 +104,8 @@ class Vocabulary:
         treatments: dict[str, Concept],
         conditions: dict[str, Concept],
         ignore: dict[str, Iterable[str]] | None = None,
+        surface_only: dict[str, Iterable[str]] | None = None,
+        generic: dict[str, Iterable[str]] | None = None,
     ):
         self.treatments = treatments
         self.conditions = conditions
@@ -85,21 +115,30 @@ class Vocabulary:
         self._names: dict[str, dict[tuple[str, ...], str]] = {}
         for kind, concepts in self._concepts.items():
             self._check_parents(kind, concepts)
-            phrases: dict[tuple[str, ...], str | None] = {}
-            for phrase in ignore.get(kind, ()):
-                key = tuple(terms(phrase))
-                if key:
-                    phrases[key] = None
+            exact = {w.lower() for w in (surface_only or {}).get(kind, ())}
+            weak = {w.lower() for w in (generic or {}).get(kind, ())}
+            phrases: dict[tuple[str, ...], list[tuple[str | None, tuple[str, ...] | None, bool]]] = {}
             names: dict[tuple[str, ...], str] = {}
             for concept in concepts.values():
-                for name in (concept.label, concept.id.replace("-", " "), *concept.synonyms):
+                id_name = concept.id.replace("-", " ")
+                for name in (concept.label, *concept.synonyms, id_name):
                     key = tuple(terms(name))
                     if not key:
                         continue
+                    if name is id_name and key in names:
+                        continue  # the id spells a name already listed (with its own rules)
                     names.setdefault(key, concept.id)
-                    # a concept's own names win over an ignore phrase of the same terms
-                    if phrases.get(key) is None:
-                        phrases[key] = concept.id
+                    words = tuple(_WORDS.findall(name))
+                    caps = any(w.isupper() and len(w) > 1 for w in words)
+                    surface = words if (caps or name is id_name or name.lower() in exact) else None
+                    phrases.setdefault(key, []).append((concept.id, surface, name.lower() in weak))
+            for phrase in ignore.get(kind, ()):
+                key = tuple(terms(phrase))
+                if key:
+                    phrases.setdefault(key, []).append((None, None, False))
+            for candidates in phrases.values():
+                # exact-surface names first, then plain names, then ignore phrases
+                candidates.sort(key=lambda c: (c[1] is None, c[0] is None))
             self._matchers[kind] = _Matcher(phrases)
             self._names[kind] = names
         self._children: dict[str, dict[str, list[str]]] = {}
@@ -199,11 +238,17 @@ class Vocabulary:
         k = KINDS.get(kind)
         if k is None:
             raise ValueError(f"unknown kind {kind!r}: use 'treatment' or 'condition'")
-        return self._matchers[k].match_terms(terms_with_spans(text))
+        return [(c, s, e) for c, s, e, _ in self._matchers[k].match_terms(terms_with_spans(text), text)]
 
-    def match_terms(self, toks: list[tuple[str, int, int]], kind: str = "treatment") -> list[tuple[str, int, int]]:
-        """`match` over terms already analyzed with `terms_with_spans` (saves a pass)."""
-        return self._matchers[KINDS[kind]].match_terms(toks)
+    def match_terms(
+        self, toks: list[tuple[str, int, int]], text: str, kind: str = "treatment"
+    ) -> list[tuple[str, int, int, bool]]:
+        """`match` over `terms_with_spans(text)`, with a generic flag per match.
+
+        A generic name ("drugs", "pills") is a weak mention: knowledge drops it when
+        the same sentence names something narrower.
+        """
+        return self._matchers[KINDS[kind]].match_terms(toks, text)
 
     def most_specific(self, ids: Iterable[str]) -> list[str]:
         """Unique ids in order, without any that is an ancestor of another in the list."""
@@ -212,12 +257,14 @@ class Vocabulary:
         return [i for i in unique if i not in broader]
 
 
-def _read_concepts(path: Path) -> tuple[dict[str, Concept], list[str]]:
+def _read_concepts(path: Path) -> tuple[dict[str, Concept], list[str], list[str], list[str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise VocabularyError(f"{path.name}: {exc}") from exc
     ignore = [str(p) for p in data.pop("ignore", [])]
+    surface_only = [str(p) for p in data.pop("surface_only", [])]
+    generic = [str(p) for p in data.pop("generic", [])]
     concepts: dict[str, Concept] = {}
     for cid, table in data.items():
         if not isinstance(table, dict):
@@ -230,13 +277,19 @@ def _read_concepts(path: Path) -> tuple[dict[str, Concept], list[str]]:
             synonyms=tuple(str(s) for s in table.get("synonyms", ())),
             parent=str(table["parent"]) if table.get("parent") else None,
         )
-    return concepts, ignore
+    return concepts, ignore, surface_only, generic
 
 
 def load_vocabulary_from(treatments_path: Path, conditions_path: Path) -> Vocabulary:
-    treatments, t_ignore = _read_concepts(treatments_path)
-    conditions, c_ignore = _read_concepts(conditions_path)
-    return Vocabulary(treatments, conditions, {"treatment": t_ignore, "condition": c_ignore})
+    treatments, t_ignore, t_surface, t_generic = _read_concepts(treatments_path)
+    conditions, c_ignore, c_surface, c_generic = _read_concepts(conditions_path)
+    return Vocabulary(
+        treatments,
+        conditions,
+        {"treatment": t_ignore, "condition": c_ignore},
+        {"treatment": t_surface, "condition": c_surface},
+        {"treatment": t_generic, "condition": c_generic},
+    )
 
 
 @lru_cache(maxsize=1)
