@@ -191,10 +191,14 @@ def classify_sentence(
     treatments = [tid for tid, _, _, _ in named]
     refers = "reference.phrases" in hits
     candidates = [c for c in (*treatments, *ctx.previous, *ctx.heading, *ctx.page, *ctx.passage) if c]
-    type_of_starts = [spans[pos][1] for pos in hits.get("reference.type_of", ())]
+    type_of = cues.groups.get("reference.type_of", [])
+    first_tok = {s0: i for i, (_, s0, _) in enumerate(spans)}
     for k, (tid, ns, _, generic) in enumerate(named):
         # "this type of massage", "these drugs": the narrower concept the text is about
-        referred = any(0 <= ns - st < 25 for st in type_of_starts)
+        at = first_tok.get(ns, -1)
+        referred = at > 0 and any(
+            len(p) <= at and all(q == "*" or q == toks[at - len(p) + j] for j, q in enumerate(p)) for p in type_of
+        )
         if generic or referred:
             narrower = next((c for c in candidates if c != tid and vocab.is_a(c, tid)), None)
             in_sentence = any(c != tid and vocab.is_a(c, tid) for c in treatments)
