@@ -66,6 +66,16 @@ def facet_label(name: str, value: str) -> str:
     return vocab_label(value)
 
 
+def stance(claim: dict[str, Any]) -> str:
+    """'In favour of Massage therapy' / 'Against NSAIDs': a claim's polarity in words."""
+    negative = claim.get("polarity") == "negative"
+    names = [vocab_label(str(t)) for t in claim.get("treatments") or []]
+    word = "Against" if negative else "In favour"
+    if not names:
+        return word
+    return f"{word}{'' if negative else ' of'} {', '.join(names)}"
+
+
 def safe_snippet(snippet: str) -> Markup:
     """Only <mark> survives; everything else, including stray tags, becomes text.
 
@@ -211,3 +221,18 @@ def contradiction_pair(pair: Any) -> tuple[dict[str, Any], dict[str, Any]] | Non
     if isinstance(a, dict) and isinstance(b, dict):
         return claim_of(a), claim_of(b)
     return None
+
+
+CONTRADICTION_KINDS = {
+    "efficacy": "One says it helps, the other says it doesn’t",
+    "comparison": "They disagree about which works better",
+}
+
+
+def contradiction_reason(pair: Any) -> str:
+    """A sentence for people about why two claims disagree (the raw reason stays in the JSON)."""
+    pair = as_dict(pair)
+    if not isinstance(pair, dict):
+        return ""
+    kind = str(pair.get("kind") or "")
+    return CONTRADICTION_KINDS.get(kind, "These claims disagree" if kind or pair.get("reason") else "")

@@ -45,6 +45,7 @@ def _helpers() -> dict[str, Any]:
         "evidence_label": lambda e: present.EVIDENCE_LABELS.get(e, present.vocab_label(str(e))),
         "polarity_label": lambda p: present.POLARITY_LABELS.get(p, str(p).title()),
         "snippet": present.safe_snippet,
+        "stance": present.stance,
         "http_url": present.http_url,
         "display_url": present.display_url,
         "page_url": lambda page_id: url_for("views.page", page_id=page_id),
@@ -153,7 +154,11 @@ def claims() -> str:
     treatments = load_treatments(index)
     report = load_claims(index, params, treatments)
     groups = present.group_claims(report.get("claims") or []) if report is not None else []
-    contradictions = [p for p in map(present.contradiction_pair, (report or {}).get("contradictions") or []) if p]
+    contradictions = []
+    for raw in (report or {}).get("contradictions") or []:
+        pair = present.contradiction_pair(raw)
+        if pair:
+            contradictions.append((*pair, present.contradiction_reason(raw)))
     return render_template(
         "claims.html",
         params=params,

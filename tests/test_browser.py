@@ -235,13 +235,15 @@ def test_page_view_marks_claims(page: Any) -> None:
 def test_use_the_claims_browser(page: Any) -> None:
     pytest.importorskip("indexer.claims", reason="indexer.claims (claims report) not written yet")
     page.goto("/claims")
-    page.get_by_label("Treatment").select_option("massage-therapy")
+    page.get_by_label("Treatment", exact=True).select_option("massage-therapy")
     page.get_by_role("button", name="Show claims").click()
     page.wait_for_url(re.compile(r"treatment=massage-therapy"))
     assert page.locator("#type-efficacy").is_visible() and page.locator("#type-caution").is_visible()
     assert page.locator("#type-efficacy .polarity-negative").count() == 1
     assert "2011 trial" in page.locator("#type-efficacy").inner_text()
+    assert page.locator("#contradictions .pair").count() >= 1
     shot(page, "claims.png")
+    shot(page, "claims-top.png", full_page=False)
 
 
 def test_no_results_and_did_you_mean(page: Any) -> None:
