@@ -226,8 +226,8 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
         rebuild = figures["kills"] % 4 == 3
         delay = rng.uniform(0.3, 1.0) * expected * (1.0 if not rebuild else 1.5)
         killed, secs = kill_run(index, corpus.folder, delay, rebuild)
-        if not killed:
-            expected = secs
+        # learn the run time: a finished run sets it, a kill pushes later kills later
+        expected = secs if not killed else max(expected, secs) * 1.15
         now = index_state(index)
         st = stats(index)
         if now == committed:
