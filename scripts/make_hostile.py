@@ -377,11 +377,43 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="smaller big files and bombs, for the test suite")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--limit", type=int, default=20 * MB, help="the ingest's max page bytes (default 20 MB)")
+    ap.add_argument("--run", action="store_true",
+                    help="then run `relief ingest DIR --index DIR-index --json` and print its time, peak RSS and skip reasons")
     args = ap.parse_args(argv)
     entries = build(Path(args.dir), fast=args.fast, seed=args.seed, limit=args.limit)
     total = sum(1 for _ in Path(args.dir).rglob("*") if _.is_file())
     print(f"{len(entries)} hostile inputs ({total} files) written to {args.dir}", file=sys.stderr)
+    if args.run:
+        return run_ingest(Path(args.dir))
     return 0
+
+
+def run_ingest(folder: Path) -> int:
+    """Ingest the folder in a child process; print wall time, peak RSS and the report's counts."""
+    import collections
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    index = folder.with_name(folder.name + "-index")
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "ingest", str(folder), "--index", str(index), "--json"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    seconds = time.monotonic() - started
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    figures = {"exit": proc.returncode, "seconds": round(seconds, 1), "peak_rss_mib": round(rss / MB), "stderr_lines": len(err.splitlines())}
+    if proc.returncode == 0:
+        report = json.loads(out)
+        figures.update(pages_read=report["pages_read"], added=report["added"], passages=report["passages"],
+                       skipped=len(report["skipped"]), reasons=dict(collections.Counter(s["reason"] for s in report["skipped"])))
+    else:
+        figures["error"] = err.decode("utf-8", "replace").strip().splitlines()[-1:]
+    print(json.dumps(figures, indent=1))
+    ok = proc.returncode == 0 and seconds < 120 and rss < 1024 * MB
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
