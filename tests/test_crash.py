@@ -6,6 +6,7 @@ The long run (≥ 20 kills over ≥ 1,000 pages, plus a real tmpfs disk-full) is
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,73 @@ def test_real_disk_full_on_tmpfs(tmp_path: Path) -> None:
     figures = crash_ingest.disk_full_tmpfs(tmp_path, log=print)
     assert figures["returncode"] != 0
     assert not figures["problems"], f"{figures['problems']}; message was: {figures['message']!r}"
+
+
+# ---------------------------------------------------------------- messages for people
+
+
+def _relief(*args: str, timeout: float = 120) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "indexer.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+def _one_clear_line(result: Any, *must_name: str) -> str:
+    err = result.stderr.strip()
+    assert result.returncode != 0
+    assert "Traceback" not in err, err[-2000:]
+    assert len(err.splitlines()) <= 2, err
+    for name in must_name:
+        assert name in err, f"{name!r} not named in: {err}"
+    return err
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("small")
+    corpus = crash_ingest.Corpus(work / "pages", 2)
+    for pid in range(12):
+        corpus.write(pid)
+    assert crash_ingest.ingest(work / "index", corpus.folder).returncode == 0
+    return work
+
+
+def test_missing_index_message(tmp_path: Path) -> None:
+    missing = tmp_path / "no-index-here"
+    err = _one_clear_line(_relief("search", "pain", "--index", str(missing)), str(missing))
+    assert "relief ingest" in err
+
+
+def test_missing_source_is_reported_by_name(tmp_path: Path) -> None:
+    result = _relief("ingest", str(tmp_path / "nope.html"), "--index", str(tmp_path / "i"), "--json", "--strict")
+    assert "Traceback" not in result.stderr
+    skipped = json.loads(result.stdout)["skipped"] if result.stdout.strip() else []
+    assert any("nope.html" in s["source"] and s["detail"] for s in skipped) or "nope.html" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["current-garbage", "current-missing-gen", "toc-truncated", "segment-deleted"])
+def test_damaged_index_gives_a_clear_message_and_rebuild_recovers(small_index: Path, tmp_path: Path, damage: str) -> None:
+    import shutil
+
+    from indexer import store
+
+    index = tmp_path / "index"
+    shutil.copytree(small_index / "index", index)
+    gen = store.live_dir(index)
+    assert gen is not None
+    if damage == "current-garbage":
+        (index / "CURRENT").write_text("../../etc\n")
+    elif damage == "current-missing-gen":
+        (index / "CURRENT").write_text("gen-19990101T000000-abcdef\n")
+    elif damage == "toc-truncated":
+        for toc in gen.glob("_MAIN_*.toc"):
+            toc.write_bytes(toc.read_bytes()[:10])
+    elif damage == "segment-deleted":
+        for seg in list(gen.glob("*.seg")) + list(gen.glob("*.trm")) + list(gen.glob("*.pst")):
+            seg.unlink()
+    result = _relief("search", "pain", "--index", str(index))
+    err = _one_clear_line(result, str(index))
+    assert "rebuild" in err or "relief ingest" in err, err
+    again = _relief("ingest", str(small_index / "pages"), "--index", str(index), "--rebuild", "--json")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert crash_ingest.stats(index)["pages"] == 12
