@@ -40,7 +40,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import ingest
 
     progress = None if args.json or not sys.stderr.isatty() else _progress_printer()
-    report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
+    try:
+        report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CliError(
+            f"could not write the index at {settings.index}: {reason}. Nothing was committed and the "
+            "last committed index is unchanged; free disk space (or fix permissions) and run the ingest again."
+        ) from exc
     if progress:
         sys.stderr.write("\r\x1b[K")
     if args.json:
