@@ -35,9 +35,12 @@ SECURITY_HEADERS = {
 
 
 class SafeJSONProvider(DefaultJSONProvider):
-    """JSON with <, > and & written as \\u escapes: inert even if a client sniffs it as HTML."""
+    """JSON with <, > and & written as \\u escapes: inert even if a client sniffs it as HTML.
 
-    ensure_ascii = False
+    ASCII-only, so even a lone surrogate that slipped into some text can't break encoding.
+    """
+
+    ensure_ascii = True
     sort_keys = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:

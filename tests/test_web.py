@@ -126,6 +126,13 @@ def test_home_is_the_empty_state_with_a_labelled_focused_search_box(client: Any)
     assert 'class="result"' not in html
 
 
+def test_every_example_query_finds_something(client: Any) -> None:
+    from search_web.present import EXAMPLE_QUERIES
+
+    for q in EXAMPLE_QUERIES:
+        assert client.get("/api/search", query_string={"q": q}).get_json()["total"] > 0, q
+
+
 def test_search_shows_ranked_highlighted_results_with_links(client: Any) -> None:
     r = client.get("/search?q=massage")
     html = html_of(r)
