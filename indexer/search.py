@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import struct
 import threading
 import time
 import tomllib
@@ -60,12 +61,15 @@ class Ranking:
 
     k1: float = 1.2
     b: float = 0.75
-    title_boost: float = 2.0
+    title_boost: float = 0.5
     heading_boost: float = 1.5
     claims_boost: float = 0.0
     synonym_weight: float = 0.5
     tag_weight: float = 0.3
     all_words_bonus: float = 1000.0  # documents matching every word rank first
+    feedback_docs: int = 10  # pseudo-relevance feedback: top passages read for new terms
+    feedback_terms: int = 10
+    feedback_weight: float = 0.5
     lucene_idf: bool = True
 
 
@@ -484,7 +488,10 @@ class _State:
             self.ix = whoosh_index.open_dir(str(gen))
         except Exception as exc:
             raise store.StoreCorrupt(f"cannot open index {gen}: {exc}; rebuild it with `relief ingest --rebuild`") from exc
-        self.searcher: Any = None
+        try:
+            self.searcher: Any = self.ix.searcher()
+        except Exception as exc:
+            raise store.StoreCorrupt(f"cannot read index {gen}: {exc}; rebuild it with `relief ingest --rebuild`") from exc
         self.meta = store.read_meta(gen)
         self.reset_caches()
 
@@ -586,6 +593,7 @@ class Index:
             if self._state is None or gen != self._state.gen:
                 old = self._state
                 state = _State(gen)
+                state.searcher.close()
                 state.searcher = state.ix.searcher(weighting=self._weighting())
                 self._state = state
                 self._page_of()
@@ -716,7 +724,10 @@ class Index:
     ) -> SearchResponse:
         started = time.perf_counter()
         with self._lock:
-            return self._search(q, page, per_page, group, treatment, condition, claim, evidence, facets, snippets, spell, debug, started)
+            try:
+                return self._search(q, page, per_page, group, treatment, condition, claim, evidence, facets, snippets, spell, debug, started)
+            except (OSError, EOFError, struct.error) as exc:
+                raise store.StoreCorrupt(f"cannot read the index at {self.root}: {exc}; rebuild it with `relief ingest --rebuild`") from exc
 
     def _search(self, q: str, page: int, per_page: int | None, group: str | None, treatment: Any, condition: Any, claim: Any, evidence: Any, want_facets: bool, snippets: bool, spell: bool, debug: bool, started: float) -> SearchResponse:
         s = self.settings
@@ -737,6 +748,8 @@ class Index:
         built = self.builder.build(text) if text else None
         if built is not None:
             notes.extend(built.notes)
+            if built.plain and self.ranking.feedback_docs > 0:
+                built = self._feedback(built)
         suggestion: str | None = None
         if built is not None and spell:
             suggestion = self._suggest(text, built.words)
@@ -763,6 +776,44 @@ class Index:
             group=group,
             filters={k: tuple(v) for k, v in filters.items()},
         )
+
+    def _feedback(self, built: Built) -> Built:
+        """Pseudo-relevance feedback (RM3-like): add the words the top passages share."""
+        r = self.ranking
+        searcher = self._s
+        res = searcher.search(built.match, limit=r.feedback_docs)
+        top = [(docnum, score) for score, docnum in res.top_n]
+        if len(top) < 2:
+            return built
+        own = {t for _, t in built.match.iter_all_terms()}
+        best = max(sc for _, sc in top) or 1.0
+        weights: Counter = Counter()
+        reader = searcher.reader()
+        n = reader.doc_count_all()
+        for docnum, score in top:
+            text = searcher.stored_fields(docnum).get("text", "")
+            toks = [t.text for t in self._snippet_analyzer(text)]
+            if not toks:
+                continue
+            tf = Counter(toks)
+            for t, c in tf.items():
+                weights[t] += (c / len(toks)) * math.exp(score / best - 1.0)
+        scored = []
+        for t, w in weights.items():
+            if t in own or len(t) < 3 or t.isdigit():
+                continue
+            df = reader.doc_frequency("text", t)
+            if df < 2:
+                continue
+            scored.append((w * math.log(1 + n / df), t))
+        scored.sort(reverse=True)
+        picked = scored[: r.feedback_terms]
+        if not picked:
+            return built
+        top_w = picked[0][0]
+        extra = [Q.Term("text", t, boost=r.feedback_weight * w / top_w) for w, t in picked]
+        query = Q.Or([built.query, *extra])
+        return Built(query, built.match, built.notes, built.words, built.plain)
 
     def _suggest(self, text: str, words: list[str]) -> str | None:
         st = self._state
@@ -792,7 +843,7 @@ class Index:
             ranked_q: Any = None
         else:
             docs = set(searcher.docs_for_query(built.match))
-            matched = frozenset(docs & fset if fset is not None else docs)
+            matched = docs & fset if fset is not None else docs
             ranked_q = built.query
         offset = (page - 1) * per_page
         page_of = self._page_of() if group else None
@@ -817,17 +868,18 @@ class Index:
                     ordered = firsts
                 hits = [(d, 0.0) for d in ordered[offset : offset + per_page]]
             else:
-                hits = self._ranked(ranked_q, fset, offset, per_page, page_of)
+                # feedback terms re-rank; they never add documents the query did not match
+                hits = self._ranked(ranked_q, matched, offset, per_page, page_of)
         results = [self._result(d, score, built, counts, page_of, snippets) for d, score in hits]
         return total, results, self._facets(matched, want_facets)
 
-    def _ranked(self, q: Any, fset: frozenset[int] | None, offset: int, per_page: int, page_of: list[str] | None) -> list[tuple[int, float]]:
+    def _ranked(self, q: Any, fset: set[int] | frozenset[int] | None, offset: int, per_page: int, page_of: list[str] | None) -> list[tuple[int, float]]:
         searcher = self._s
         need = offset + per_page
         bonus = self.ranking.all_words_bonus
         limit = need if page_of is None else need * 3
         while True:
-            res = searcher.search(q, limit=limit, filter=set(fset) if fset is not None else None)
+            res = searcher.search(q, limit=limit, filter=fset if isinstance(fset, set) or fset is None else set(fset))
             scored = [(docnum, score) for score, docnum in res.top_n]
             if page_of is None:
                 picked = scored

@@ -109,7 +109,7 @@ def live_dir(root: str | os.PathLike[str]) -> Path | None:
     """The live generation folder, or None when there is no committed index."""
     root = Path(root)
     gen = _read_current(root)
-    if gen is None or not gen.is_dir() or not whoosh_index.exists_in(str(gen)):
+    if gen is None or not gen.is_dir() or not any(gen.glob("_MAIN_*.toc")):
         return None
     return gen
 
@@ -355,7 +355,10 @@ class IndexWriter:
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
         if self.rebuild:
-            old = _read_current(self.root)
+            try:
+                old = _read_current(self.root)
+            except StoreCorrupt:
+                old = None
             if old is not None and old.name != self.gen.name:
                 _atomic_write(self.root / PREVIOUS, old.name + "\n")
             _atomic_write(self.root / CURRENT, self.gen.name + "\n")
@@ -406,7 +409,12 @@ def open_writer(
     lock = _WriterLock(root)
     lock.acquire()
     try:
-        live = live_dir(root)
+        try:
+            live = live_dir(root)
+        except StoreCorrupt:
+            if not rebuild:
+                raise
+            live = None  # a damaged pointer: the rebuild replaces it
         if live is None or rebuild:
             # a fresh generation beside whatever is live; leftovers of killed rebuilds go
             _remove_stale_generations(root, keep=live.name if live else "")
@@ -429,10 +437,15 @@ def open_writer(
         writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb)
         try:
             yield writer
+            writer.commit()
+        except OSError as exc:  # disk full, file too large, permissions
+            writer.cancel()
+            raise StoreError(
+                f"cannot write the index at {root}: {exc.strerror or exc}; "
+                "the last committed index is unchanged (free disk space and run the ingest again)"
+            ) from exc
         except BaseException:
             writer.cancel()
             raise
-        else:
-            writer.commit()
     finally:
         lock.release()
