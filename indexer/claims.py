@@ -131,10 +131,10 @@ def _helps(claim: Claim) -> bool | None:
     placebo = bool(set(toks) & _PLACEBO_WORDS)
     if claim.type == "comparison" and placebo:
         return claim.polarity == "positive"
-    if claim.type == "efficacy":
+    if claim.type == "efficacy" or ("efficacy" in claim.types and claim.type == "mechanism"):
         if claim.polarity == "positive":
             return True
-        return False if claim.evidence != "none" else None
+        return False if claim.evidence != "none" and claim.type == "efficacy" else None
     if claim.type == "caution" and claim.polarity == "negative" and not claim.hedged:
         for i, t in enumerate(toks):
             if t == "make" and "wors" in toks[i + 1 : i + 5]:
