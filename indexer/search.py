@@ -500,6 +500,8 @@ class _State:
         self.filters: dict[Any, frozenset[int]] = {}
         self.facet_values: dict[str, list[str]] = {}
         self.page_of: list[str] | None = None
+        self.doc_terms: dict[int, list[str]] = {}  # analyzed stored text, for feedback
+        self.df: dict[str, int] = {}
         self.speller: Speller | None = None
 
 
@@ -790,9 +792,16 @@ class Index:
         weights: Counter = Counter()
         reader = searcher.reader()
         n = reader.doc_count_all()
+        st = self._state
+        assert st is not None
         for docnum, score in top:
-            text = searcher.stored_fields(docnum).get("text", "")
-            toks = [t.text for t in self._snippet_analyzer(text)]
+            toks = st.doc_terms.get(docnum)
+            if toks is None:
+                text = searcher.stored_fields(docnum).get("text", "")
+                toks = [t.text for t in self._snippet_analyzer(text)]
+                if len(st.doc_terms) > 50_000:
+                    st.doc_terms.clear()
+                st.doc_terms[docnum] = toks
             if not toks:
                 continue
             tf = Counter(toks)
@@ -802,7 +811,9 @@ class Index:
         for t, w in weights.items():
             if t in own or len(t) < 3 or t.isdigit():
                 continue
-            df = reader.doc_frequency("text", t)
+            df = st.df.get(t)
+            if df is None:
+                df = st.df[t] = reader.doc_frequency("text", t)
             if df < 2:
                 continue
             scored.append((w * math.log(1 + n / df), t))

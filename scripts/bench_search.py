@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Search latency: median, p95 and p99 of 500 fixed queries, beside SQLite FTS5.
+
+    .venv/bin/python scripts/bench_search.py [--large] [--cache /tmp/relief-bench] [--queries 500]
+
+Two collections: the sample corpus (corpus/) and, with --large, an index of ≥ 90,000
+passages built from real HTML documentation: Debian's python3.11-doc and linux-doc-6.1
+packages (install them with `sudo apt-get install -y python3.11-doc linux-doc-6.1`). The
+large index is built once through the real pipeline into the cache folder and reused.
+
+Each query asks for the top 10 with snippets and facets from one warm `Index` (what the
+web app does); FTS5 (porter, bm25, ORDER BY bm25 LIMIT 10, with snippet()) answers the
+same OR queries over the same passages in the same run. Queries are 2–4 words drawn with
+a fixed seed from the collection's own vocabulary (words of 4+ letters present in 2 to
+5% of passages… and some rarer), so every run times the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.config import load_settings  # noqa: E402
+from indexer.pipeline import ingest  # noqa: E402
+from indexer.search import Index  # noqa: E402
+
+DOC_FOLDERS = [Path("/usr/share/doc/python3.11/html"), Path("/usr/share/doc/linux-doc-6.1"), Path("/usr/share/doc/linux-doc")]
+
+
+def percentile(values: list[float], p: float) -> float:
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(p / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def ensure_index(sources: list[Path], index: Path) -> None:
+    if (index / "CURRENT").exists():
+        return
+    print(f"# building {index} from {', '.join(map(str, sources))} (once; reused later) …", file=sys.stderr)
+    t0 = time.perf_counter()
+    report = ingest([str(s) for s in sources], load_settings(env={}, index=index))
+    print(f"# {report.added} pages, {report.passages} passages in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+
+
+def passages_of(index: Index) -> list[tuple[str, str, str]]:
+    reader = index._s.reader()
+    return [(f["passage_id"], f.get("title", ""), f.get("text", "")) for _, f in reader.iter_docs()]
+
+
+def make_queries(index: Index, n: int, seed: int = 7) -> list[str]:
+    reader = index._s.reader()
+    total = reader.doc_count()
+    vocab = []
+    for word, info in reader.iter_field("spell"):
+        w = word.decode() if isinstance(word, bytes) else word
+        if w.isalpha() and len(w) >= 4:
+            df = info.doc_frequency()
+            if 3 <= df <= max(4, total // 20):
+                vocab.append(w)
+    vocab.sort()
+    rng = random.Random(seed)
+    return [" ".join(rng.sample(vocab, rng.randint(2, 4))) for _ in range(n)]
+
+
+def bench_relief(index: Index, queries: list[str]) -> list[float]:
+    for q in queries[:20]:  # warm caches (facet postings, stemmer)
+        index.search(q)
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q, per_page=10)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def bench_fts5(rows: list[tuple[str, str, str]], queries: list[str]) -> list[float]:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE p USING fts5(pid UNINDEXED, title, body, tokenize='porter unicode61')")
+    db.executemany("INSERT INTO p VALUES (?, ?, ?)", rows)
+    times = []
+    for q in queries:
+        match = " OR ".join(f'"{w}"' for w in q.split())
+        t0 = time.perf_counter()
+        db.execute(
+            "SELECT pid, snippet(p, 2, '<mark>', '</mark>', '…', 24) FROM p WHERE p MATCH ? ORDER BY bm25(p, 0.5, 1.0) LIMIT 10",
+            (match,),
+        ).fetchall()
+        db.execute("SELECT count(*) FROM p WHERE p MATCH ?", (match,)).fetchone()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def report(name: str, passages: int, ours: list[float], fts: list[float]) -> None:
+    def line(label: str, t: list[float]) -> str:
+        return f"  {label:<34} p50 {statistics.median(t):7.2f} ms   p95 {percentile(t, 95):7.2f} ms   p99 {percentile(t, 99):7.2f} ms"
+
+    print(f"\n{name}: {passages:,} passages, {len(ours)} OR queries, top 10")
+    print(line("relief (snippets + facets + total)", ours))
+    print(line("sqlite fts5 (snippet + count)", fts))
+    print(f"  p95 ratio relief / fts5: {percentile(ours, 95) / percentile(fts, 95):.2f}")
+
+
+def run(index_path: Path, name: str, n: int) -> None:
+    index = Index.open(index_path, settings=load_settings(env={}, index=index_path))
+    rows = passages_of(index)
+    queries = make_queries(index, n)
+    ours = bench_relief(index, queries)
+    fts = bench_fts5(rows, queries)
+    report(name, len(rows), ours, fts)
+    index.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/relief-bench"), help="where the built indexes live")
+    ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--large", action="store_true", help="also the ≥ 90,000-passage documentation index")
+    args = ap.parse_args(argv)
+
+    small = args.cache / "corpus-index"
+    ensure_index([ROOT / "corpus"], small)
+    run(small, "corpus/", args.queries)
+    if args.large:
+        sources = [p for p in DOC_FOLDERS if p.is_dir()]
+        if not sources:
+            print(
+                "\nlarge index: the HTML documentation is not installed. Install it with\n"
+                "  sudo apt-get install -y python3.11-doc linux-doc-6.1\n"
+                "(it lands in /usr/share/doc/python3.11/html and /usr/share/doc/linux-doc-6.1).",
+                file=sys.stderr,
+            )
+            return 2
+        large = args.cache / "index"
+        ensure_index(sources, large)
+        run(large, "documentation (python3.11-doc + linux-doc-6.1)", args.queries)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
