@@ -190,6 +190,9 @@ def read_jsonl(data: bytes, source: str, max_bytes: int) -> Iterator[RawPage | I
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             yield IngestError(where, "bad-json", f"line {lineno}: {exc}")
             continue
+        except RecursionError:
+            yield IngestError(where, "bad-json", f"line {lineno}: nested too deeply to read")
+            continue
         if not isinstance(record, dict):
             yield IngestError(where, "bad-record", "a line must be a JSON object")
             continue
