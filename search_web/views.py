@@ -77,10 +77,16 @@ def search() -> str:
         for value in params.filters.get(name, ()):
             if value not in shown:
                 facets[name].append(FacetValue(value, 0))
+    # when the index already ran the corrected query, say so once instead of a note plus "did you mean"
+    quoted = f"'{response.suggestion}'" if response.suggestion else None
+    corrected = bool(quoted and response.results and any(quoted in note for note in response.notes))
+    notes = [note for note in response.notes if not (corrected and quoted and quoted in note)]
     return render_template(
         "search.html",
         params=params,
         response=response,
+        notes=notes,
+        corrected=corrected,
         facets=facets,
         first_rank=(response.page - 1) * response.per_page + 1,
         page_links=_page_links(response.page, response.pages),

@@ -249,15 +249,16 @@ def test_use_the_claims_browser(page: Any) -> None:
 def test_no_results_and_did_you_mean(page: Any) -> None:
     search_for(page, "xylophonequartz")
     assert page.locator("#no-results").is_visible()
+    shot(page, "no-results.png", full_page=False)
     assert "No pages match" in page.locator("#no-results").inner_text()
     search_for(page, "masage")
     suggestion = page.locator("a.suggestion")
     assert suggestion.is_visible()
+    shot(page, "did-you-mean.png", full_page=False)
     word = suggestion.inner_text()
     suggestion.click()
     page.wait_for_url(re.compile(r"q=" + re.escape(word)))
     assert page.locator("li.result").count() >= 1
-    shot(page, "did-you-mean.png", full_page=False)
 
 
 def test_everything_is_keyboard_reachable(page: Any) -> None:
