@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import CData, NavigableString, Tag
 
 from .model import Block, IngestError, Page, RawPage
@@ -570,7 +571,10 @@ def _clean_html(raw: RawPage) -> Page | IngestError:
     body = _CONTROL.sub("", raw.body)
     ld = _ld_json(body)
     html = _PRESTRIP.sub(" ", body)
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():
+        # XHTML and feeds are read as HTML on purpose; the warning would only be noise
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     root = soup.body or soup
     w = _Walk()
     head = soup.head

@@ -40,8 +40,11 @@ def process_site(
     template = known_template | learned
     pages: list[Page] = []
     for page in cleaned:
-        page = clean.strip_template(page, template) if template else page
-        pages.append(knowledge.annotate(passages.split_passages(page)))
+        page = passages.split_passages(clean.strip_template(page, template) if template else page)
+        if not page.passages:
+            errors.append(IngestError(page.source, "empty", "no body text to index (only headings or template text)"))
+            continue
+        pages.append(knowledge.annotate(page))
     return pages, errors, template
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import re
 import zlib
@@ -18,6 +19,10 @@ from typing import Iterable, Iterator
 from bs4.dammit import UnicodeDammit
 
 from .model import IngestError, RawPage
+
+# bs4 logs a warning when it has to replace bytes; we record it on the page instead
+logging.getLogger("bs4.dammit").addHandler(logging.NullHandler())
+logging.getLogger("bs4.dammit").propagate = False
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt"}
@@ -126,6 +131,8 @@ def decode(data: bytes, is_html: bool) -> tuple[str, str]:
     dammit = UnicodeDammit(data, is_html=is_html)
     if dammit.unicode_markup is not None:
         encoding = (dammit.original_encoding or "utf-8").lower()
+        if dammit.contains_replacement_characters:
+            encoding += " (invalid bytes replaced)"
         text = dammit.unicode_markup
         if encoding in {"iso-8859-1", "latin-1", "ascii"} and any(0x80 <= b <= 0x9F for b in data):
             # Browsers read a Latin-1 label as windows-1252; so do we (curly quotes, dashes).
