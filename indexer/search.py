@@ -723,7 +723,7 @@ class Index:
                 for i in ids:
                     docs |= self._postings(fieldname, i)
                 result = frozenset(docs) if result is None else result & docs
-            got = result or frozenset()
+            got = set(result) if result else set()  # whoosh takes a plain set as a filter
             st.filters[key] = got
         return got
 
@@ -840,7 +840,7 @@ class Index:
             df = st.df.get(t)
             if df is None:
                 df = st.df[t] = reader.doc_frequency("text", t)
-            if df < 2 or df > n // 2:  # a word in most passages says nothing about this query
+            if df < 2 or df > n // 10:  # a common word says little about this query
                 continue
             scored.append((w * math.log(1 + n / df), t))
         scored.sort(reverse=True)
@@ -849,8 +849,9 @@ class Index:
             return built
         top_w = picked[0][0]
         extra = [Q.Term("text", t, boost=r.feedback_weight * w / top_w) for w, t in picked]
-        # like synonyms, the new words may bring in passages that lack the typed ones
-        return Built(Q.Or([built.query, *extra]), Q.Or([built.match, *extra]), built.notes, built.words, built.plain)
+        # the new words re-rank what the query matched; they add no passages of their own,
+        # so totals and facets stay those of the words typed (and searches stay fast)
+        return Built(Q.AndMaybe(built.query, Q.Or(extra)), built.match, built.notes, built.words, built.plain)
 
     def _suggest(self, text: str, words: list[str]) -> str | None:
         st = self._state
@@ -905,8 +906,8 @@ class Index:
                     ordered = firsts
                 hits = [(d, 0.0) for d in ordered[offset : offset + per_page]]
             else:
-                # the ranked list is drawn from exactly the documents counted in `total`
-                hits = self._ranked(ranked_q, matched if fset is not None else None, offset, per_page, page_of)
+                # the ranking query matches exactly what `match` matched (feedback only re-ranks)
+                hits = self._ranked(ranked_q, fset, offset, per_page, page_of)
         results = [self._result(d, score, built, counts, page_of, snippets) for d, score in hits]
         return total, results, self._facets(matched, want_facets)
 
