@@ -196,8 +196,9 @@ def wrk_phase(port: int, connections: int, seconds: int) -> dict[str, Any] | Non
                           f"http://{HOST}:{port}/api/search?q=back+pain"], capture_output=True, text=True, timeout=seconds + 60)
     text = out.stdout
     fig: dict[str, Any] = {"raw": text}
-    for key, pat in (("p50", r"50%\s+(\S+)"), ("p90", r"90%\s+(\S+)"), ("p99", r"99%\s+(\S+)"), ("rps", r"Requests/sec:\s+(\S+)")):
-        m = re.search(pat, text)
+    for key, pat in (("p50", r"^\s+50%\s+(\S+)"), ("p90", r"^\s+90%\s+(\S+)"), ("p99", r"^\s+99%\s+(\S+)"),
+                     ("rps", r"^Requests/sec:\s+(\S+)")):
+        m = re.search(pat, text, re.MULTILINE)
         fig[key] = m.group(1) if m else None
     m = re.search(r"Socket errors: (.*)", text)
     fig["socket_errors"] = m.group(1) if m else "none"
