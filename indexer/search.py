@@ -70,6 +70,7 @@ class Ranking:
     feedback_docs: int = 10  # pseudo-relevance feedback: top passages read for new terms
     feedback_terms: int = 10
     feedback_weight: float = 0.5
+    feedback_max_matches: int = 5000  # above this many matching passages, no feedback
     lucene_idf: bool = True
 
 
@@ -776,8 +777,6 @@ class Index:
         built = self.builder.build(text) if text else None
         if built is not None:
             notes.extend(built.notes)
-            if built.plain and self.ranking.feedback_docs > 0:
-                built = self._feedback(built)
         suggestion: str | None = None
         if built is not None and spell:
             suggestion = self._suggest(text, built.words)
@@ -882,6 +881,10 @@ class Index:
         else:
             docs = set(searcher.docs_for_query(built.match))
             matched = docs & fset if fset is not None else docs
+            r = self.ranking
+            if built.plain and r.feedback_docs > 0 and len(docs) <= r.feedback_max_matches:
+                # feedback costs grow with the matches; a broad query has evidence enough
+                built = self._feedback(built)
             ranked_q = built.query
         offset = (page - 1) * per_page
         page_of = self._page_of() if group else None
