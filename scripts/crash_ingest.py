@@ -14,7 +14,9 @@ What it does, in a temporary folder (or --work DIR):
      - the index opens and `relief stats --json` works,
      - its content (page id → content hash, read from the index) is exactly the last
        committed state, or exactly the new one if the kill landed after the commit,
-     - marker words of sampled pages of that state are found by `Index.search`;
+     - marker words of sampled pages of that state are found by `Index.search`
+   (every fourth kill instead lands 0–100 ms after the ingest starts writing segment
+   files, or 0–10 ms after Whoosh's new table of contents appears: inside the commit);
 3. re-runs the ingest to completion: `relief stats --json` pages == number of sources;
 4. disk full: a 4 MB tmpfs (as root) and, always, an injected write error (RLIMIT_FSIZE):
    the ingest fails with one clear line and exit 1, and the last commit is untouched.
@@ -169,20 +171,50 @@ def ingest(index: Path, folder: Path, *extra: str, preexec: Callable[[], None] |
                           capture_output=True, text=True, cwd=ROOT, timeout=timeout, preexec_fn=preexec)
 
 
-def kill_run(index: Path, folder: Path, delay: float, rebuild: bool) -> tuple[bool, float]:
-    """Start an ingest, SIGKILL it after `delay` seconds; (killed before it ended, seconds)."""
+def _files(folder: Path) -> set[str]:
+    try:
+        return {p.name for p in folder.iterdir() if p.is_file()}
+    except OSError:
+        return set()
+
+
+def kill_run(index: Path, folder: Path, delay: float, rebuild: bool, at_commit: float | None = None,
+             trigger: str = "segment") -> tuple[bool, float]:
+    """Start an ingest, SIGKILL it after `delay` seconds; (killed before it ended, seconds).
+
+    With `at_commit` (seconds), kill that long after a trigger file appears in the live
+    generation instead: trigger "segment" = the first new segment file (the writer is
+    writing), "toc" = Whoosh's new table of contents (Whoosh has committed; the manifest
+    `relief-meta.json` may not be written yet).
+    """
     extra = ["--rebuild"] if rebuild else []
+    from indexer import store
+
+    live = store.live_dir(index)
+    before = _files(live) if live is not None else set()
     started = time.monotonic()
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(relief_cmd("ingest", str(folder), "--index", str(index), "--json", *extra),
                                 stdout=subprocess.DEVNULL, stderr=errfile, cwd=ROOT)
-        try:
-            proc.wait(timeout=delay)
-            finished = True
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
+        finished = False
+        if at_commit is not None and live is not None:
+            while proc.poll() is None:
+                new = _files(live) - before - {store.META_NAME}
+                if any(n.endswith(".toc") for n in new) if trigger == "toc" else new:
+                    time.sleep(at_commit)
+                    break
+                time.sleep(0.002)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
             proc.wait()
-            finished = False
+            finished = proc.returncode == 0
+        else:
+            try:
+                proc.wait(timeout=delay)
+                finished = True
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
         errfile.seek(0)
         err = errfile.read().decode("utf-8", "replace")
     if finished and proc.returncode != 0:
@@ -210,7 +242,7 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
     expected = first_seconds
     next_pid = half
     figures: dict[str, Any] = {"pages": pages, "kills": 0, "after_commit": 0, "searches": 0, "kill_delays": [],
-                               "rebuild_kills": 0, "checks": 0}
+                               "rebuild_kills": 0, "commit_kills": 0, "checks": 0}
     attempt = 0
     while figures["kills"] < kills:
         attempt += 1
@@ -224,10 +256,16 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
             next_pid += 1
         target = corpus.state()
         rebuild = figures["kills"] % 4 == 3
+        # every fourth incremental run is killed inside its commit, 0-100 ms after it starts writing
+        at_commit = rng.uniform(0.0, 0.1) if figures["kills"] % 4 == 1 else None
+        trigger = "toc" if figures["kills"] % 8 == 5 else "segment"
+        if trigger == "toc" and at_commit is not None:
+            at_commit /= 10  # within 10 ms of Whoosh's commit
         delay = rng.uniform(0.3, 1.0) * expected * (1.0 if not rebuild else 1.5)
-        killed, secs = kill_run(index, corpus.folder, delay, rebuild)
+        killed, secs = kill_run(index, corpus.folder, delay, rebuild, at_commit=at_commit, trigger=trigger)
         # learn the run time: a finished run sets it, a kill pushes later kills later
-        expected = secs if not killed else max(expected, secs) * 1.15
+        if at_commit is None:
+            expected = secs if not killed else max(expected, secs) * 1.15
         now = index_state(index)
         st = stats(index)
         if now == committed:
@@ -254,8 +292,10 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
             figures["rebuild_kills"] += rebuild
             figures["kill_delays"].append(round(secs, 2))
             figures["after_commit"] += which == "new commit"
+            figures["commit_kills"] += at_commit is not None
         log(f"{'kill' if killed else 'done'} {figures['kills']:>2}/{kills} at {secs:5.2f}s"
-            f"{' (rebuild)' if rebuild else ''}: index = {which}, {len(now)} pages, answers ok")
+            f"{' (rebuild)' if rebuild else ''}{f' ({trigger} written +{at_commit * 1000:.0f} ms)' if at_commit is not None else ''}"
+            f": index = {which}, {len(now)} pages, answers ok")
     while next_pid < pages:
         corpus.write(next_pid)
         next_pid += 1
