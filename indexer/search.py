@@ -33,6 +33,7 @@ from typing import Any, Iterable, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
+from whoosh.query.qcore import QueryError
 from whoosh.qparser import FieldAliasPlugin, OrGroup, PlusMinusPlugin, QueryParser
 from whoosh.scoring import BM25F
 
@@ -50,9 +51,10 @@ SYNONYMS_FILE = DATA_DIR / "synonyms.toml"
 # facet name in responses / filter keyword → index field
 FACETS = {"treatment": "treatment", "condition": "condition", "claim": "claim_type", "evidence": "evidence"}
 TEXT_FIELDS = ("text", "title", "heading")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _LONE_FIELD = re.compile(r"(?<![\w\"])(\w+):(?=\s|$|\)|\()")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_FREE_WORD = re.compile(r"[^\W_]+(?!\w*:)", re.UNICODE)  # not a field name
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,12 @@ class QueryBuilder:
             pass
         return [str(i).lower() for i in ids]
 
+    def _positional(self, fieldname: str) -> bool:
+        try:
+            return bool(self.schema[fieldname].format.supports("positions"))
+        except Exception:
+            return False
+
     def _rewrite(self, q: Any) -> Any:
         if isinstance(q, (Q.Term, Q.Phrase, Q.Prefix, Q.Wildcard, Q.FuzzyTerm, Q.Variations)) and getattr(q, "fieldname", None) == "text":
             if isinstance(q, Q.Term):
@@ -264,6 +272,9 @@ class QueryBuilder:
                     extra = [self._multi(self._leaf_for(a, self.ranking.synonym_weight)) for a in alts]
                     return Q.Or([self._multi(q), *extra])
             return self._multi(q)
+        if isinstance(q, Q.Phrase) and not self._positional(q.fieldname):
+            words = [Q.Term(q.fieldname, w) for w in q.words]
+            return Q.And(words, boost=q.boost) if words else Q.NullQuery
         if isinstance(q, Q.Term) and q.fieldname in ("treatment", "condition"):
             ids = self.resolve(str(q.text), q.fieldname)
             if len(ids) > 1 or ids[0] != q.text:
@@ -306,7 +317,7 @@ class QueryBuilder:
         return None
 
     def build(self, text: str) -> Built:
-        words = _WORD.findall(text)
+        words = _FREE_WORD.findall(text)
         q, notes = self.parse(text)
         terms = self.plain_terms(q)
         if terms is None:
@@ -780,10 +791,10 @@ class Index:
         suggestion: str | None = None
         if built is not None and spell:
             suggestion = self._suggest(text, built.words)
-        result = self._run(built, filters, page, per_page, group, want_facets, snippets)
+        result = self._safe_run(built, text, notes, filters, page, per_page, group, want_facets, snippets)
         if result[0] == 0 and suggestion:
             corrected = self.builder.build(suggestion)
-            alt = self._run(corrected, filters, page, per_page, group, want_facets, snippets)
+            alt = self._safe_run(corrected, suggestion, [], filters, page, per_page, group, want_facets, snippets)
             if alt[0] > 0:
                 notes.append(f"no results for {text!r}; showing results for {suggestion!r}")
                 result = alt
@@ -852,6 +863,16 @@ class Index:
         # so totals and facets stay those of the words typed (and searches stay fast)
         return Built(Q.AndMaybe(built.query, Q.Or(extra)), built.match, built.notes, built.words, built.plain)
 
+    def _safe_run(self, built: Built | None, text: str, notes: list[str], *args: Any) -> Any:
+        try:
+            return self._run(built, *args)
+        except (QueryError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+            # a parse Whoosh accepted but cannot run: answer from the words alone, and say so
+            notes.append(f"the query could not be run as written ({type(exc).__name__}); its words were searched instead")
+            words_q = self.builder.words_query(text)
+            fallback = Built(words_q, words_q, [], built.words if built else [], plain=False)
+            return self._run(fallback, *args)
+
     def _suggest(self, text: str, words: list[str]) -> str | None:
         st = self._state
         assert st is not None
@@ -867,7 +888,7 @@ class Index:
                 fixes[lw] = c
         if not fixes:
             return None
-        return _WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), text)
+        return _FREE_WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), text)
 
     def _run(self, built: Built | None, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool) -> tuple[int, list[SearchResult], dict[str, tuple[FacetValue, ...]]]:
         searcher = self._s

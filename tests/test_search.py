@@ -207,6 +207,14 @@ def test_broken_queries_never_raise(index: Any, q: str) -> None:
     assert r.total >= 0
 
 
+def test_queries_whoosh_accepts_but_cannot_run(index: Any) -> None:
+    r = index.search('claims:"massage eased"')  # a phrase on a field without positions
+    assert r.total >= 1
+    r = index.search('claim:"back back"')
+    assert r.suggestion is None  # field names are never "corrected"
+    assert index.search("massage \ud800").total >= 1  # a lone surrogate is dropped
+
+
 def test_broken_query_notes(index: Any) -> None:
     assert any("quote" in n for n in index.search('"massage muscles').notes)
     assert any("parenthes" in n for n in index.search("(massage").notes)
