@@ -73,6 +73,7 @@ class Ranking:
     feedback_terms: int = 10
     feedback_weight: float = 0.5
     feedback_max_matches: int = 5000  # above this many matching passages, no feedback
+    feedback_expands: bool = False  # feedback words may also add matches (recall), not only re-rank
     lucene_idf: bool = True
 
 
@@ -861,6 +862,9 @@ class Index:
         extra = [Q.Term("text", t, boost=r.feedback_weight * w / top_w) for w, t in picked]
         # the new words re-rank what the query matched; they add no passages of their own,
         # so totals and facets stay those of the words typed (and searches stay fast)
+        if r.feedback_expands:
+            # like synonyms, the new words may bring in passages that lack the typed ones
+            return Built(Q.Or([built.query, *extra]), Q.Or([built.match, *extra]), built.notes, built.words, built.plain)
         return Built(Q.AndMaybe(built.query, Q.Or(extra)), built.match, built.notes, built.words, built.plain)
 
     def _safe_run(self, built: Built | None, text: str, notes: list[str], *args: Any) -> Any:
@@ -906,6 +910,9 @@ class Index:
             if built.plain and r.feedback_docs > 0 and len(docs) <= r.feedback_max_matches:
                 # feedback costs grow with the matches; a broad query has evidence enough
                 built = self._feedback(built)
+                if r.feedback_expands:
+                    docs = set(searcher.docs_for_query(built.match))
+                    matched = docs & fset if fset is not None else docs
             ranked_q = built.query
         offset = (page - 1) * per_page
         page_of = self._page_of() if group else None
