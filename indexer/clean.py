@@ -284,7 +284,9 @@ def _clean_text(raw: RawPage) -> Page | IngestError:
         if not title and labels:
             title = labels[-1]
         elif not title:
-            title = next((ln for ln in lines if _has_words(ln)), "")
+            # no label line: name the page after its opening words, which stay body text
+            words = next((ln for ln in lines if _has_words(ln)), "").split()
+            title = " ".join(words[:12]) + ("…" if len(words) > 12 else "")
         body_from = first_prose
     title_key = block_key(title)
     blocks: list[Block] = []

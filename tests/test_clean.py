@@ -307,3 +307,21 @@ def test_extraction_quality_gate():
     assert len(scores) == GATE_PAGES
     p, r, f1, _ = ev.aggregate(scores)
     assert f1 >= GATE_F1_FLOOR, f"extraction F1 {f1:.3f} (P {p:.3f}, R {r:.3f}) below floor {GATE_F1_FLOOR}"
+
+
+def test_text_record_of_one_long_line_keeps_its_text():
+    line = "lumbar disc surgery outcomes were compared in a cohort of adults " * 6
+    page = clean_page(raw(line.strip(), kind="text"))
+    assert isinstance(page, Page)
+    assert page.text.split() == line.split()
+    assert page.title.startswith("lumbar disc surgery outcomes") and len(page.title.split()) <= 13
+
+
+def test_text_record_with_a_given_title_uses_it():
+    body = "Walking every day keeps the spine supple. " * 5
+    r = RawPage(page_id="p2", source="x.jsonl:2", url="https://example.org/p2", site="example.org",
+                kind="text", body=body, encoding="utf-8", sha256="0" * 64, title="Daily Walks")
+    page = clean_page(r)
+    assert isinstance(page, Page)
+    assert page.title == "Daily Walks"
+    assert "Walking every day" in page.text
