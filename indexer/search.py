@@ -177,6 +177,52 @@ def clean_query(raw: str, max_chars: int) -> tuple[str, list[str]]:
     return text, notes
 
 
+_FILTER_FIELDS = ("treatment", "condition", "claim", "evidence")
+_QUERY_TOKEN = re.compile(r'"[^"]*"|[()]|[^\s()"]+(?:"[^"]*")?')
+_FILTER_TOKEN = re.compile(r'^(%s):(?:"([^"]+)"|([^\s"]+))$' % "|".join(_FILTER_FIELDS), re.I)
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
+
+
+def lift_filters(text: str) -> tuple[str, dict[str, list[str]]]:
+    """Move top-level `treatment:` `condition:` `claim:` `evidence:` terms into filters.
+
+    They narrow the search like the facet checkboxes do (AND across fields, OR within
+    one), so `evidence:study massage` means massage passages that cite a study. Terms
+    next to an explicit operator, negated, or inside parentheses keep their meaning.
+    """
+    tokens = [(m.group(0), m.start(), m.end()) for m in _QUERY_TOKEN.finditer(text)]
+    lifted: dict[str, list[str]] = {}
+    cut: list[tuple[int, int]] = []
+    depth = 0
+    for i, (tok, start, end) in enumerate(tokens):
+        if tok == "(":
+            depth += 1
+            continue
+        if tok == ")":
+            depth = max(0, depth - 1)
+            continue
+        m = _FILTER_TOKEN.match(tok)
+        if depth or not m:
+            continue
+        before = tokens[i - 1][0] if i else ""
+        after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        if before in _OPERATORS or after in _OPERATORS:
+            continue
+        field, value = m.group(1).lower(), (m.group(2) or m.group(3)).strip()
+        values = lifted.setdefault(field, [])
+        if value and value not in values:
+            values.append(value)
+        cut.append((start, end))
+    if not cut:
+        return text, {}
+    pieces, last = [], 0
+    for start, end in cut:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return re.sub(r"\s+", " ", "".join(pieces)).strip(), lifted
+
+
 def repair_query(text: str) -> tuple[str, list[str]]:
     """Make unbalanced quotes and parentheses and lone `field:` harmless."""
     notes: list[str] = []
@@ -785,6 +831,9 @@ class Index:
         filters = {k: v for k, v in filters.items() if v}
         text, clean_notes = clean_query(q, s.max_query_chars)
         notes.extend(clean_notes)
+        text, lifted = lift_filters(text)
+        for field, values in lifted.items():
+            filters[field] = list(dict.fromkeys([*filters.get(field, []), *values]))
 
         built = self.builder.build(text) if text else None
         if built is not None:

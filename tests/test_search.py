@@ -273,3 +273,25 @@ def test_threads_share_one_index(index: Any) -> None:
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda q: (q, ids(index.search(q))), queries))
     assert all(expected[q] == r for q, r in got)
+
+
+def test_field_terms_narrow_like_filters(corpus_index: Any) -> None:
+    both = corpus_index.search("treatment:acupuncture claim:caution")
+    assert both.filters == {"treatment": ("acupuncture",), "claim": ("caution",)}
+    assert 0 < both.total < corpus_index.search("claim:caution").total
+    for r in both.results:
+        assert "caution" in {t for c in r.claims for t in (c["type"], *c.get("types", ()))}
+    studied = corpus_index.search("evidence:study massage")
+    assert studied.query == "massage"
+    assert 0 < studied.total < corpus_index.search("massage").total
+    for r in studied.results:
+        assert "study" in {c["evidence"] for c in r.claims}
+
+
+def test_explicit_operators_keep_field_terms_in_the_query() -> None:
+    from indexer.search import lift_filters
+
+    assert lift_filters("treatment:acupuncture OR claim:caution") == ("treatment:acupuncture OR claim:caution", {})
+    assert lift_filters("-treatment:surgery back") == ("-treatment:surgery back", {})
+    assert lift_filters("(treatment:a claim:b) x") == ("(treatment:a claim:b) x", {})
+    assert lift_filters('treatment:"heat-cold-therapy" ice') == ("ice", {"treatment": ["heat-cold-therapy"]})
