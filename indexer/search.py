@@ -588,6 +588,7 @@ class _State:
         self.doc_terms: dict[int, list[str]] = {}  # analyzed stored text, for feedback
         self.df: dict[str, int] = {}
         self.speller: Speller | None = None
+        self.stats: dict[str, Any] | None = None  # counted once per commit
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -1159,28 +1160,36 @@ class Index:
             self.refresh()
             st = self._state
             assert st is not None
-            reader = self._s.reader()
-            passages = reader.doc_count()
-            pages = len(set(self._page_of()[d] for d in range(reader.doc_count_all()) if not reader.is_deleted(d)))
-            claims = 0
-            for _, f in reader.iter_docs():
-                raw = f.get("claims_json")
-                if raw:
-                    claims += len(json.loads(raw))
-            size = sum(p.stat().st_size for p in st.gen.iterdir() if p.is_file())
-            return {
-                "index": str(self.root),
-                "generation": st.gen.name,
-                "pages": pages,
-                "passages": passages,
-                "claims": claims,
-                "treatments": len(self._values("treatment")),
-                "conditions": len(self._values("condition")),
-                "size_bytes": size,
-                "size_mb": round(size / 1e6, 2),
-                "last_ingest": st.meta.get("last_ingest"),
-                "segments": len(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else 1,
-            }
+            if st.stats is None:
+                st.stats = self._count()
+            return dict(st.stats)
+
+    def _count(self) -> dict[str, Any]:
+        """Counting claims reads every stored passage: done once per commit, not per call."""
+        st = self._state
+        assert st is not None
+        reader = self._s.reader()
+        passages = reader.doc_count()
+        pages = len(set(self._page_of()[d] for d in range(reader.doc_count_all()) if not reader.is_deleted(d)))
+        claims = 0
+        for _, f in reader.iter_docs():
+            raw = f.get("claims_json")
+            if raw:
+                claims += len(json.loads(raw))
+        size = sum(p.stat().st_size for p in st.gen.iterdir() if p.is_file())
+        return {
+            "index": str(self.root),
+            "generation": st.gen.name,
+            "pages": pages,
+            "passages": passages,
+            "claims": claims,
+            "treatments": len(self._values("treatment")),
+            "conditions": len(self._values("condition")),
+            "size_bytes": size,
+            "size_mb": round(size / 1e6, 2),
+            "last_ingest": st.meta.get("last_ingest"),
+            "segments": len(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else 1,
+        }
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:
