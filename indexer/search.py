@@ -995,7 +995,6 @@ class Index:
     def _ranked(self, q: Any, fset: set[int] | frozenset[int] | None, offset: int, per_page: int, page_of: list[str] | None) -> list[tuple[int, float]]:
         searcher = self._s
         need = offset + per_page
-        bonus = self.ranking.all_words_bonus
         limit = need if page_of is None else need * 3
         while True:
             res = searcher.search(q, limit=limit, filter=fset if isinstance(fset, set) or fset is None else set(fset))
@@ -1015,8 +1014,9 @@ class Index:
             if exhausted:
                 break
             limit *= 4
-        out = picked[offset:need]
-        return [(d, sc - bonus if bonus and sc >= bonus else sc) for d, sc in out]
+        # scores stay as ranked (the all-words bonus included), so they fall with the rank
+        # and tools that sort a run by score (trec_eval) see our order
+        return picked[offset:need]
 
     def _query_terms(self, built: Built | None) -> set[str]:
         if built is None:

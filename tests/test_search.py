@@ -295,3 +295,10 @@ def test_explicit_operators_keep_field_terms_in_the_query() -> None:
     assert lift_filters("-treatment:surgery back") == ("-treatment:surgery back", {})
     assert lift_filters("(treatment:a claim:b) x") == ("(treatment:a claim:b) x", {})
     assert lift_filters('treatment:"heat-cold-therapy" ice') == ("ice", {"treatment": ["heat-cold-therapy"]})
+
+
+def test_scores_fall_with_rank(corpus_index: Any) -> None:
+    for q in ("heat or ice for a strain", "massage sciatica spasm", "exercise"):
+        for group in (None, "page"):
+            scores = [r.score for r in corpus_index.search(q, per_page=20, group=group).results]
+            assert scores == sorted(scores, reverse=True), (q, group, scores)
