@@ -75,6 +75,9 @@ class Ranking:
     feedback_max_matches: int = 5000  # above this many matching passages, no feedback
     feedback_expands: bool = False  # feedback words may also add matches (recall), not only re-rank
     lucene_idf: bool = True
+    # plain-word queries scored with numpy (indexer/fastscore.py): Whoosh's scores, ranked
+    # exhaustively; the Whoosh path answers every other query, and all of them when False
+    fast_path: bool = True
 
 
 class ReliefBM25(BM25F):
@@ -589,6 +592,7 @@ class _State:
         self.df: dict[str, int] = {}
         self.speller: Speller | None = None
         self.stats: dict[str, Any] | None = None  # counted once per commit
+        self.fast: Any = None  # fastscore.FastIndex over this searcher, built on first use
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -872,6 +876,12 @@ class Index:
         searcher = self._s
         res = searcher.search(built.match, limit=r.feedback_docs)
         top = [(docnum, score) for score, docnum in res.top_n]
+        return self._feedback_from(built, top)
+
+    def _feedback_from(self, built: Built, top: list[tuple[int, float]]) -> Built:
+        """Feedback from the query's best (docnum, score) passages (also used by fastscore)."""
+        r = self.ranking
+        searcher = self._s
         if len(top) < 2:
             return built  # too little evidence: feedback would only echo a handful of pages
         own = {t for _, t in built.match.iter_all_terms()}
@@ -945,6 +955,14 @@ class Index:
         return _FREE_WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), text)
 
     def _run(self, built: Built | None, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool) -> tuple[int, list[SearchResult], dict[str, tuple[FacetValue, ...]]]:
+        # ---- fast path: plain-word queries scored with numpy (indexer/fastscore.py) ----
+        if self.ranking.fast_path and built is not None and built.plain and built.match is not Q.NullQuery:
+            from . import fastscore
+
+            fast = fastscore.run(self, built, filters, page, per_page, group, want_facets, snippets)
+            if fast is not None:
+                return fast
+        # ---- Whoosh path ----
         searcher = self._s
         fset = self._filter_set(filters)
         if built is None or built.match is Q.NullQuery:

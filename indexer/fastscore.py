@@ -1,0 +1,518 @@
+"""Plain-word searches scored with numpy over cached postings: Whoosh's scores, faster.
+
+Whoosh walks its matcher trees one document at a time in Python; a plain-word query
+(each word over text, title and heading, plus synonyms, tag clauses and the all-words
+bonus) runs through several such trees per search. This module evaluates the very same
+query trees, built by `QueryBuilder`, as array operations:
+
+* `Term` → the term's postings read once per index generation (document numbers and
+  term frequencies straight from Whoosh's posting blocks), scored once with the
+  searcher's own BM25F formula, idf (`searcher.idf`, so `ReliefBM25`'s Lucene idf) and
+  average field length, over the same one-byte-encoded field lengths Whoosh scores with;
+* `Or` sums the scores of the children that match a document, `And` keeps documents
+  every child matches and sums, `AndMaybe` adds the second part's score where it
+  matches, `ConstantScoreQuery` gives its constant; boosts multiply as Whoosh's
+  `WrappingMatcher` does — including Whoosh's habit of ignoring the boost of a compound
+  query that has a single child;
+* `Phrase` (multi-word synonyms) is run by Whoosh itself, once per generation, and
+  its (documents, scores) reused.
+
+Any other node type raises `Unsupported`, and the caller answers with the Whoosh path.
+Ties are broken as Whoosh's top-N collector breaks them: lower document number first.
+
+Totals, facets (`np.bincount` over per-value postings), filters (a boolean mask), the
+feedback passages, grouping by page and paging all come from the arrays; only the
+passages shown are read from stored fields.
+
+Everything here runs under `Index._lock`; a `FastIndex` belongs to one searcher and is
+dropped with the other per-generation caches (`_State.reset_caches`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+
+try:  # Whoosh internals for reading posting blocks and length columns in bulk
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+    from whoosh.util.numeric import _length_byte_cache
+except ImportError:  # pragma: no cover - other Whoosh versions take the slow, generic reads
+    W3LeafMatcher = None  # type: ignore[assignment,misc]
+    LENGTHS_COLUMN = None
+    _lenfield = None  # type: ignore[assignment]
+    _length_byte_cache = None
+from whoosh.matching.wrappers import FilterMatcher
+
+__all__ = ["FastIndex", "Unsupported", "run", "fast_index"]
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SC = np.zeros(0, dtype=np.float64)
+_LEN_OF_BYTE = np.array([0] + [_length_byte_cache[i] for i in range(1, 256)], dtype=np.float64) if _length_byte_cache is not None else None
+
+Res = tuple  # (ids: sorted unique int64 array, scores: float64 array aligned with ids)
+
+
+class Unsupported(Exception):
+    """A query (or index) the fast path does not evaluate; use the Whoosh path."""
+
+
+def supports(q: Any) -> bool:
+    """True when every node of the tree is one the fast path evaluates exactly."""
+    t = type(q)
+    if q is Q.NullQuery or t is type(Q.NullQuery):
+        return True
+    if t is Q.Term or t is Q.Phrase:
+        return True
+    if t is Q.Or:
+        if getattr(q, "scale", None) or getattr(q, "minmatch", 0):
+            return False
+        return all(supports(s) for s in q.subqueries)
+    if t is Q.And:
+        return all(supports(s) for s in q.subqueries)
+    if t is Q.AndMaybe:
+        return supports(q.a) and supports(q.b)
+    if t is Q.ConstantScoreQuery:
+        return supports(q.child)
+    return False
+
+
+def _order(sc: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best scores, best first; ties by position (= document number)."""
+    n = len(sc)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < n:
+        thr = sc[np.argpartition(sc, n - k)[n - k :]].min()
+        cand = np.flatnonzero(sc >= thr)
+    else:
+        cand = np.arange(n)
+    return cand[np.argsort(-sc[cand], kind="stable")][:k]
+
+
+class FastIndex:
+    """Arrays over one searcher (one index generation)."""
+
+    MAX_CACHED_POSTINGS = 12_000_000  # entries over all cached terms (~150 MB), then start over
+    MAX_CACHED_QUERIES = 2_000
+
+    def __init__(self, searcher: Any):
+        w = searcher.weighting
+        if not isinstance(w, BM25F) or getattr(w, "use_final", False):
+            raise Unsupported("weighting is not BM25F")
+        self.searcher = searcher
+        self.weighting = w
+        self.schema = searcher.schema
+        reader = searcher.reader()
+        self.n = int(reader.doc_count_all())
+        self.leaves = [(sub, int(off)) for sub, off in searcher.leaf_searchers()]
+        live = np.ones(self.n, dtype=bool)
+        for sub, off in self.leaves:
+            r = sub.reader()
+            if r.has_deletions():
+                perdoc = getattr(r, "_perdoc", None)
+                if perdoc is not None and hasattr(perdoc, "deleted_docs"):
+                    gone = list(perdoc.deleted_docs())
+                else:
+                    gone = [d for d in range(r.doc_count_all()) if r.is_deleted(d)]
+                dels = np.array(gone, dtype=np.int64)
+                live[dels + off] = False
+        self.live = live
+        self.has_deleted = not bool(live.all())
+        self._lengths: dict[str, np.ndarray] = {}
+        self._terms: dict[tuple[str, bytes], Res] = {}
+        self._cached = 0
+        self._leaf_results: dict[Any, Res] = {}
+        self._page_codes: np.ndarray | None = None
+        self._page_names: list[str] = []
+        self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._filter_masks: dict[int, tuple[Any, np.ndarray]] = {}
+
+    # ------------------------------------------------------------ reading the index
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Every document's length in `fieldname` as Whoosh scores it (one-byte encoded)."""
+        got = self._lengths.get(fieldname)
+        if got is not None:
+            return got
+        arr = np.ones(self.n, dtype=np.float64)  # Whoosh's default when a segment has no lengths
+        for sub, off in self.leaves:
+            r = sub.reader()
+            dc = int(r.doc_count_all())
+            got = self._length_values(r, fieldname, dc)
+            if got is not None:
+                arr[off : off + dc] = got
+        self._lengths[fieldname] = arr
+        return arr
+
+    @staticmethod
+    def _length_values(r: Any, fieldname: str, dc: int) -> np.ndarray | None:
+        """One segment's decoded lengths: the raw length column in one read when we can."""
+        perdoc = getattr(r, "_perdoc", None)
+        if perdoc is not None and _LEN_OF_BYTE is not None and hasattr(perdoc, "_cached_reader"):
+            col = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if col is None:
+                return None
+            try:
+                count = min(int(col._count), dc)
+                raw = np.frombuffer(col._dbfile.get(col._basepos, count), dtype=np.uint8)
+            except Exception:
+                raw = None
+            if raw is not None and len(raw) == count:
+                if count < dc:
+                    raw = np.concatenate([raw, np.zeros(dc - count, dtype=np.uint8)])
+                return _LEN_OF_BYTE[raw]
+        # generic (slow) path: one document at a time
+        return np.array([r.doc_field_length(d, fieldname, 1) or 0 for d in range(dc)], dtype=np.float64)
+
+    def _read_matcher(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
+        if W3LeafMatcher is not None and type(m) is W3LeafMatcher and not m._byteids:
+            id_parts, w_parts = [], []
+            while True:
+                m._read_data()
+                ids_raw, weights = m._data[0], m._data[1]
+                k = m._blocklength
+                ids = np.cumsum(np.asarray(ids_raw, dtype=np.int64))
+                if len(ids) != k:
+                    raise Unsupported("posting block size mismatch")
+                if weights is None:
+                    w = np.ones(k, dtype=np.float64)
+                elif isinstance(weights, float):
+                    w = np.full(k, np.float32(weights), dtype=np.float64)
+                else:
+                    w = np.asarray(weights, dtype=np.float32).astype(np.float64)
+                id_parts.append(ids)
+                w_parts.append(w)
+                if m._lastblock:
+                    break
+                m._goto(m._nextoffset)
+            return np.concatenate(id_parts), np.concatenate(w_parts)
+        ids_l, w_l = [], []
+        while m.is_active():
+            ids_l.append(m.id())
+            w_l.append(m.weight())
+            m.next()
+        return np.array(ids_l, dtype=np.int64), np.array(w_l, dtype=np.float32).astype(np.float64)
+
+    def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        id_parts, w_parts = [], []
+        for sub, off in self.leaves:
+            r = sub.reader()
+            if (fieldname, btext) not in r:
+                continue
+            m = r.postings(fieldname, btext)
+            if isinstance(m, FilterMatcher):
+                m = m.child  # the deleted documents; dropped below with the live mask
+            ids, w = self._read_matcher(m)
+            id_parts.append(ids + off)
+            w_parts.append(w)
+        if not id_parts:
+            return _EMPTY_IDS, _EMPTY_SC
+        ids = np.concatenate(id_parts) if len(id_parts) > 1 else id_parts[0]
+        w = np.concatenate(w_parts) if len(w_parts) > 1 else w_parts[0]
+        if self.has_deleted:
+            keep = self.live[ids]
+            ids, w = ids[keep], w[keep]
+        return ids, w
+
+    def term(self, fieldname: str, text: Any) -> Res:
+        """(documents, unboosted scores) of one term, as Whoosh's scorer gives them."""
+        if fieldname not in self.schema:
+            return _EMPTY_IDS, _EMPTY_SC
+        field = self.schema[fieldname]
+        try:
+            btext = field.to_bytes(text)
+        except ValueError:
+            return _EMPTY_IDS, _EMPTY_SC
+        key = (fieldname, btext)
+        got = self._terms.get(key)
+        if got is not None:
+            return got
+        ids, tf = self.postings(fieldname, btext)
+        if len(ids) == 0:
+            got = (_EMPTY_IDS, _EMPTY_SC)
+        elif field.scorable:
+            s = self.searcher
+            w = self.weighting
+            idf = s.idf(fieldname, btext)
+            avgfl = s.avg_field_length(fieldname) or 1
+            B = w._field_B.get(fieldname, w.B)
+            K1 = w.K1
+            fl = self.lengths(fieldname)[ids]
+            # whoosh.scoring.bm25, operation for operation
+            got = (ids, idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))))
+        else:
+            got = (ids, tf)  # WeightScorer: the posting's weight
+        if self._cached + len(ids) > self.MAX_CACHED_POSTINGS:
+            self._terms.clear()
+            self._cached = 0
+        self._terms[key] = got
+        self._cached += len(ids)
+        return got
+
+    def whoosh_leaf(self, q: Any) -> Res:
+        """(documents, scores) of a query Whoosh runs itself (phrases), cached per generation."""
+        try:
+            got = self._leaf_results.get(q)
+        except TypeError:
+            got = None
+        if got is not None:
+            return got
+        s = self.searcher
+        ctx = s.context()
+        ids_l: list[int] = []
+        sc_l: list[float] = []
+        try:
+            for sub, off in self.leaves:
+                m = q.matcher(sub, ctx)
+                while m.is_active():
+                    ids_l.append(m.id() + off)
+                    sc_l.append(m.score())
+                    m.next()
+        except Exception as exc:  # whatever Whoosh makes of it, the Whoosh path will say
+            raise Unsupported(f"{type(q).__name__}: {exc}") from exc
+        ids = np.array(ids_l, dtype=np.int64)
+        sc = np.array(sc_l, dtype=np.float64)
+        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            order = np.argsort(ids, kind="stable")
+            ids, sc = ids[order], sc[order]
+        got = (ids, sc)
+        if len(self._leaf_results) > self.MAX_CACHED_QUERIES:
+            self._leaf_results.clear()
+        try:
+            self._leaf_results[q] = got
+        except TypeError:
+            pass
+        return got
+
+    # ------------------------------------------------------------ evaluating query trees
+    def evaluate(self, q: Any, memo: dict[int, Res]) -> Res:
+        key = id(q)
+        got = memo.get(key)
+        if got is None:
+            got = self._eval(q, memo)
+            memo[key] = got
+        return got
+
+    def _eval(self, q: Any, memo: dict[int, Res]) -> Res:
+        t = type(q)
+        if t is Q.Term:
+            ids, sc = self.term(q.fieldname, q.text)
+            if q.boost != 1.0:
+                sc = sc * q.boost
+            return ids, sc
+        if t is Q.Or or t is Q.And:
+            subs = q.subqueries
+            if not subs:
+                return _EMPTY_IDS, _EMPTY_SC
+            if len(subs) == 1:  # Whoosh uses the child's matcher as is: the boost is lost
+                return self.evaluate(subs[0], memo)
+            if t is Q.Or:
+                parts: list[tuple[np.ndarray, np.ndarray, float]] = []
+                self._or_parts(q, q.boost, parts, memo)
+                return self._union(parts)
+            res = self.evaluate(subs[0], memo)
+            for s in subs[1:]:
+                ids, sc = res
+                o_ids, o_sc = self.evaluate(s, memo)
+                common, ia, ib = np.intersect1d(ids, o_ids, assume_unique=True, return_indices=True)
+                res = (common, sc[ia] + o_sc[ib])
+            if q.boost != 1.0:
+                res = (res[0], res[1] * q.boost)
+            return res
+        if t is Q.AndMaybe:
+            a_ids, a_sc = self.evaluate(q.a, memo)
+            b_ids, b_sc = self.evaluate(q.b, memo)
+            if len(a_ids) == 0 or len(b_ids) == 0:
+                return a_ids, a_sc
+            pos = np.searchsorted(b_ids, a_ids)
+            np.minimum(pos, len(b_ids) - 1, out=pos)
+            hit = b_ids[pos] == a_ids
+            sc = a_sc.copy()
+            sc[hit] += b_sc[pos[hit]]
+            return a_ids, sc
+        if t is Q.ConstantScoreQuery:
+            # a top-N search runs without `needs_current`, so Whoosh gives the constant
+            ids, _ = self.evaluate(q.child, memo)
+            return ids, np.full(len(ids), float(q.score), dtype=np.float64)
+        if t is Q.Phrase:
+            return self.whoosh_leaf(q)
+        if q is Q.NullQuery or t is type(Q.NullQuery):
+            return _EMPTY_IDS, _EMPTY_SC
+        raise Unsupported(t.__name__)
+
+    def _or_parts(self, q: Any, mult: float, parts: list[tuple[np.ndarray, np.ndarray, float]], memo: dict[int, Res]) -> None:
+        """The leaves of a tree of Ors, each with the product of the boosts above it."""
+        for s in q.subqueries:
+            t = type(s)
+            if id(s) in memo:
+                ids, sc = memo[id(s)]
+                parts.append((ids, sc, mult))
+            elif t is Q.Term:
+                ids, sc = self.term(s.fieldname, s.text)
+                parts.append((ids, sc, mult * s.boost))
+            elif t is Q.Or and len(s.subqueries) > 1 and not (getattr(s, "scale", None) or getattr(s, "minmatch", 0)):
+                self._or_parts(s, mult * s.boost, parts, memo)
+            else:
+                ids, sc = self.evaluate(s, memo)
+                parts.append((ids, sc, mult))
+
+    def _union(self, parts: list[tuple[np.ndarray, np.ndarray, float]]) -> Res:
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return _EMPTY_IDS, _EMPTY_SC
+        if len(parts) == 1:
+            ids, sc, m = parts[0]
+            return ids, (sc * m if m != 1.0 else sc)
+        ids = np.concatenate([p[0] for p in parts])
+        sc = np.concatenate([p[1] * p[2] if p[2] != 1.0 else p[1] for p in parts])
+        if len(ids) * 8 > self.n:
+            sums = np.bincount(ids, weights=sc, minlength=self.n)
+            seen = np.zeros(self.n, dtype=bool)
+            seen[ids] = True
+            uid = np.flatnonzero(seen)
+            return uid, sums[uid]
+        order = np.argsort(ids, kind="stable")
+        ids_s = ids[order]
+        first = np.empty(len(ids_s), dtype=bool)
+        first[0] = True
+        np.not_equal(ids_s[1:], ids_s[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        return ids_s[starts], np.add.reduceat(sc[order], starts)
+
+    # ------------------------------------------------------------ per-generation tables
+    def page_codes(self, page_of: list[str]) -> np.ndarray:
+        if self._page_codes is None or len(self._page_codes) != len(page_of):
+            table: dict[str, int] = {}
+            codes = np.fromiter((table.setdefault(p, len(table)) for p in page_of), dtype=np.int64, count=len(page_of))
+            names = [""] * len(table)
+            for p, c in table.items():
+                names[c] = p
+            self._page_codes, self._page_names = codes, names
+        return self._page_codes
+
+    def filter_mask(self, fset: Any) -> np.ndarray:
+        got = self._filter_masks.get(id(fset))
+        if got is not None and got[0] is fset:
+            return got[1]
+        mask = np.zeros(self.n, dtype=bool)
+        if fset:
+            mask[np.fromiter(fset, dtype=np.int64, count=len(fset))] = True
+        if len(self._filter_masks) > 256:
+            self._filter_masks.clear()
+        self._filter_masks[id(fset)] = (fset, mask)
+        return mask
+
+    def facet_table(self, index: Any, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        got = self._facets.get(fieldname)
+        if got is None:
+            values = list(index._values(fieldname))
+            docs_l, codes_l = [], []
+            for c, v in enumerate(values):
+                p = index._postings(fieldname, v)
+                docs_l.append(np.fromiter(p, dtype=np.int64, count=len(p)))
+                codes_l.append(np.full(len(p), c, dtype=np.int64))
+            docs = np.concatenate(docs_l) if docs_l else _EMPTY_IDS
+            codes = np.concatenate(codes_l) if codes_l else _EMPTY_IDS
+            got = self._facets[fieldname] = (values, docs, codes)
+        return got
+
+
+def fast_index(index: Any) -> FastIndex:
+    st = index._state
+    fx = getattr(st, "fast", None)
+    if fx is None or fx.searcher is not st.searcher:
+        fx = FastIndex(st.searcher)
+        st.fast = fx
+    return fx
+
+
+def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool) -> tuple[int, list[Any], dict[str, Any]] | None:
+    """`Index._run` for a plain-word query, from arrays; None when the fast path cannot."""
+    from .model import FacetValue
+    from .search import FACETS
+
+    if not supports(built.query) or not supports(built.match):
+        return None
+    try:
+        fx = fast_index(index)
+    except Unsupported:
+        return None
+    r = index.ranking
+    memo: dict[int, Res] = {}
+    try:
+        m_ids, m_sc = fx.evaluate(built.match, memo)
+        fset = index._filter_set(filters)
+        fmask = fx.filter_mask(fset) if fset is not None else None
+        matched = m_ids[fmask[m_ids]] if fmask is not None else m_ids
+        if r.feedback_docs > 0 and len(m_ids) <= r.feedback_max_matches:
+            top = _order(m_sc, r.feedback_docs)
+            fed = index._feedback_from(built, [(int(m_ids[i]), float(m_sc[i])) for i in top])
+            if fed is not built:
+                if not supports(fed.query) or not supports(fed.match):
+                    return None
+                built = fed
+                if r.feedback_expands:
+                    m_ids, _ = fx.evaluate(built.match, memo)
+                    matched = m_ids[fmask[m_ids]] if fmask is not None else m_ids
+        offset = (page - 1) * per_page
+        page_of = index._page_of() if group else None
+        codes = fx.page_codes(page_of) if page_of is not None else None
+        if codes is not None:
+            per_page_counts = np.bincount(codes[matched], minlength=len(fx._page_names))
+            total = int(np.count_nonzero(per_page_counts))
+        else:
+            per_page_counts = None
+            total = int(len(matched))
+        hits: list[tuple[int, float]] = []
+        if offset < total:
+            r_ids, r_sc = fx.evaluate(built.query, memo)
+            if fmask is not None:
+                keep = fmask[r_ids]
+                r_ids, r_sc = r_ids[keep], r_sc[keep]
+            hits = _ranked(r_ids, r_sc, offset, per_page, codes)
+    except Unsupported:
+        return None
+    counts: Counter = Counter()
+    if per_page_counts is not None and codes is not None:
+        for d, _ in hits:
+            c = int(codes[d])
+            counts[fx._page_names[c]] = int(per_page_counts[c])
+    results = [index._result(d, score, built, counts, page_of, snippets) for d, score in hits]
+    facets: dict[str, tuple[Any, ...]] = {}
+    if want_facets:
+        mask = None
+        if len(matched):
+            mask = np.zeros(fx.n, dtype=bool)
+            mask[matched] = True
+        for facet, fieldname in FACETS.items():
+            values_out = []
+            if mask is not None:
+                values, docs, vcodes = fx.facet_table(index, fieldname)
+                if len(values):
+                    n_of = np.bincount(vcodes[mask[docs]], minlength=len(values))
+                    values_out = [FacetValue(values[i], int(n_of[i])) for i in np.flatnonzero(n_of)]
+            values_out.sort(key=lambda fv: (-fv.count, fv.value))
+            facets[facet] = tuple(values_out)
+    return total, results, facets
+
+
+def _ranked(ids: np.ndarray, sc: np.ndarray, offset: int, per_page: int, codes: np.ndarray | None) -> list[tuple[int, float]]:
+    """Index._ranked from arrays: the page of (docnum, score), best passage per page if grouped."""
+    need = offset + per_page
+    if codes is None:
+        picked = _order(sc, need)
+    else:
+        limit = need * 3
+        while True:
+            order = _order(sc, limit)
+            _, first = np.unique(codes[ids[order]], return_index=True)
+            first.sort()
+            picked = order[first]
+            if len(order) < limit or len(picked) >= need:
+                break
+            limit *= 4
+    # scores as ranked (the all-words bonus included), as the Whoosh path reports them
+    return [(int(ids[i]), float(sc[i])) for i in picked[offset:need]]
