@@ -63,6 +63,11 @@ def make_analyzer(stop: bool = True) -> Analyzer:
     chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | SpellingFilter(spelling_map())
     if stop:
         chain = chain | StopFilter(stoplist=stop_words(), minsize=1)
+    # Snowball English (Porter2), Whoosh's own copy. Measured on NFCorpus dev against
+    # Whoosh's original Porter stemmer and NLTK's SnowballStemmer("english"): NLTK gives
+    # the same stem for every one of the collection's 25,584 words (so the same ranking,
+    # with no speed gain); Porter trades about +0.005 nDCG@10 on short titles for -0.004
+    # to -0.008 on video descriptions and lower recall on both, so Snowball stays.
     return chain | StemFilter(lang="en", cachesize=50000)
 
 
