@@ -423,6 +423,7 @@ class QueryBuilder:
 
 
 _TERM_OF: dict[str, str | None] = {}
+_SPANS_OF: dict[str, list[tuple[str, int, int]]] = {}
 
 
 def analyzed_spans(text: str) -> list[tuple[str, int, int]]:
@@ -431,6 +432,11 @@ def analyzed_spans(text: str) -> list[tuple[str, int, int]]:
     Every filter of the chain works on one token at a time, so the term of a surface
     word never depends on its neighbours and can be remembered.
     """
+    # the same passage is analyzed for feedback and again for its snippet: remember the
+    # last few thousand (callers only read the list)
+    memo = _SPANS_OF.get(text)
+    if memo is not None:
+        return memo
     cache = _TERM_OF
     ana = analyzer()
     out: list[tuple[str, int, int]] = []
@@ -446,6 +452,9 @@ def analyzed_spans(text: str) -> list[tuple[str, int, int]]:
             cache[word] = term
         if term is not None:
             out.append((term, m.start(), m.end()))
+    if len(_SPANS_OF) > 4096:
+        _SPANS_OF.clear()
+    _SPANS_OF[text] = out
     return out
 
 

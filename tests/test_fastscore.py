@@ -346,3 +346,28 @@ def test_refresh_after_commit_resets_arrays(tmp_path: Path, exhaustive_whoosh: N
 
 def test_fast_path_is_the_default() -> None:
     assert Ranking().fast_path is True
+
+
+def test_warm_caches_change_nothing(synthetic_path: Path, exhaustive_whoosh: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Warming (preloaded postings, document frequencies, word → term table) is only a cache."""
+    from indexer import search as search_mod
+
+    monkeypatch.setattr(fastscore, "PRELOAD_MIN_DF", 1)
+    fast, slow = _with_vocab(_open(synthetic_path, True)), _with_vocab(_open(synthetic_path, False))
+    try:
+        with fast._lock:
+            fastscore.warm(fast)
+        st = fast._state
+        reader = fast._s.reader()
+        assert st.df and all(st.df[t] == reader.doc_frequency("text", t) for t in list(st.df)[:300])
+        ana = search_mod.analyzer()
+        for w in [b.decode() for b in reader.lexicon("spell")][:300]:
+            got = [t.text for t in ana(w)]
+            assert search_mod._TERM_OF[w] == (got[0] if len(got) == 1 else None)
+        assert fastscore.fast_index(fast)._cached > 0
+        for q in SYNTHETIC_QUERIES:
+            for kw in VARIANTS[:5]:
+                _same(fast.search(q, **kw), slow.search(q, **kw), f"{q!r} {kw}")
+    finally:
+        fast.close()
+        slow.close()
