@@ -96,7 +96,7 @@ def _order(sc: np.ndarray, k: int) -> np.ndarray:
 class FastIndex:
     """Arrays over one searcher (one index generation)."""
 
-    MAX_CACHED_POSTINGS = 10_000_000  # entries over all cached terms (~120 MB), then start over
+    MAX_LAZY_POSTINGS = 3_000_000  # postings read by searches (12 bytes each), then start over
     MAX_CACHED_QUERIES = 2_000
 
     def __init__(self, searcher: Any):
@@ -125,6 +125,8 @@ class FastIndex:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, bytes], Res] = {}
         self._cached = 0
+        self._pinned: set[tuple[str, bytes]] = set()  # read ahead by `warm`, never evicted
+        self._pinned_postings = 0
         self._leaf_results: dict[Any, Res] = {}
         self._page_codes: np.ndarray | None = None
         self._page_names: list[str] = []
@@ -260,12 +262,23 @@ class FastIndex:
             return got
         ids, tf = self.postings(*key)
         got = (ids, self._scores(key[0], key[1], ids, tf)) if len(ids) else (_EMPTY_IDS, _EMPTY_SC)
-        if self._cached + len(ids) > self.MAX_CACHED_POSTINGS:
-            self._terms.clear()
-            self._cached = 0
+        if self._cached + len(ids) > self._pinned_postings + self.MAX_LAZY_POSTINGS:
+            # start over, keeping what warm-up read ahead
+            self._terms = {k: v for k, v in self._terms.items() if k in self._pinned}
+            self._cached = self._pinned_postings
         self._terms[key] = got
         self._cached += len(ids)
         return got
+
+    def pin(self, fieldname: str, text: Any) -> int:
+        """Read a term's postings ahead and keep them for this generation; their count."""
+        key = self._key(fieldname, text)
+        if key is None or key in self._pinned:
+            return 0
+        n = len(self.term(fieldname, text)[0])
+        self._pinned.add(key)
+        self._pinned_postings += n
+        return n
 
     def whoosh_leaf(self, q: Any) -> Res:
         """(documents, scores) of a query Whoosh runs itself (phrases), cached per generation."""
@@ -437,12 +450,18 @@ class FastIndex:
         return got
 
 
-def fast_index(index: Any) -> FastIndex:
+def _current(index: Any) -> FastIndex:
     st = index._state
     fx = getattr(st, "fast", None)
     if fx is None or fx.searcher is not st.searcher:
         fx = FastIndex(st.searcher)
         st.fast = fx
+    return fx
+
+
+def fast_index(index: Any) -> FastIndex:
+    """The arrays of the index's current generation (built on first use)."""
+    fx = _current(index)
     fx.uses += 1
     if fx.uses == 2:
         # an index asked twice (a server, a batch, a benchmark) is worth warming; a one-shot
@@ -451,8 +470,8 @@ def fast_index(index: Any) -> FastIndex:
     return fx
 
 
-PRELOAD_MIN_DF = 500  # text terms in at least this many passages are read at warm-up …
-PRELOAD_POSTINGS = 6_000_000  # … the most frequent first, up to this many postings (~72 MB)
+PRELOAD_MIN_DF = 100  # text terms in at least this many passages are read at warm-up …
+PRELOAD_POSTINGS = 8_000_000  # … the most frequent first, up to this many postings (~96 MB)
 
 
 def warm(index: Any, fx: FastIndex | None = None) -> None:
@@ -466,7 +485,7 @@ def warm(index: Any, fx: FastIndex | None = None) -> None:
     """
     st = index._state
     if fx is None:
-        fx = fast_index(index)
+        fx = _current(index)
     df: dict[str, int] = {}
     try:
         for r in _leaf_readers(st):
@@ -481,11 +500,13 @@ def warm(index: Any, fx: FastIndex | None = None) -> None:
     for name in ("text", "title", "heading", "treatment"):
         if name in fx.schema:
             fx.lengths(name)
+    # words feedback may add (in at most a tenth of the passages) first, then the commoner
     budget = PRELOAD_POSTINGS
-    for d, t in sorted(((d, t) for t, d in df.items() if d >= PRELOAD_MIN_DF), reverse=True):
-        if d <= budget:
-            fx.term("text", t)
-            budget -= d
+    cap = fx.n // 10
+    ranked = sorted(((d > cap, -d, t) for t, d in df.items() if d >= PRELOAD_MIN_DF))
+    for _, d, t in ranked:
+        if -d <= budget:
+            budget -= fx.pin("text", t)
     _prefill_terms(st)
     fx.page_codes(index._page_of())
     from .search import FACETS
@@ -507,7 +528,10 @@ def _prefill_terms(st: Any) -> None:
     cache = search._TERM_OF
     ana = search.analyzer()
     try:
-        words = {(b.decode("utf-8") if isinstance(b, bytes) else b) for r in _leaf_readers(st) for b in r.lexicon("spell")}
+        # words of one passage only are left to be analyzed when that passage is shown
+        words: set[str] = set()
+        for r in _leaf_readers(st):
+            words.update((b.decode("utf-8") if isinstance(b, bytes) else b) for b, ti in r.iter_field("spell") if ti.doc_frequency() > 1)
     except Exception:
         return
     if len(cache) + len(words) > 500_000:
