@@ -59,10 +59,13 @@ class SpellingFilter(Filter):
             yield t
 
 
+# No word is longer; longer runs are junk (base64, hostile pages) and stemming them is slow.
+MAX_TOKEN_CHARS = 64
+
+
 def make_analyzer(stop: bool = True) -> Analyzer:
     chain = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | SpellingFilter(spelling_map())
-    if stop:
-        chain = chain | StopFilter(stoplist=stop_words(), minsize=1)
+    chain = chain | StopFilter(stoplist=stop_words() if stop else (), minsize=1, maxsize=MAX_TOKEN_CHARS)
     # Snowball English (Porter2), Whoosh's own copy. Measured on NFCorpus dev against
     # Whoosh's original Porter stemmer and NLTK's SnowballStemmer("english"): NLTK gives
     # the same stem for every one of the collection's 25,584 words (so the same ranking,

@@ -190,7 +190,7 @@ def classify_sentence(
     # -- what it is about ------------------------------------------------------------
     treatments = [tid for tid, _, _, _ in named]
     refers = "reference.phrases" in hits
-    candidates = [c for c in (*treatments, *ctx.previous, *ctx.heading, *ctx.page, *ctx.passage) if c]
+    candidates = [c for c in dict.fromkeys((*treatments, *ctx.previous, *ctx.heading, *ctx.page, *ctx.passage)) if c]
     type_of = cues.groups.get("reference.type_of", [])
     first_tok = {s0: i for i, (_, s0, _) in enumerate(spans)}
     for k, (tid, ns, _, generic) in enumerate(named):

@@ -148,6 +148,14 @@ class Vocabulary:
                 if concept.parent:
                     children.setdefault(concept.parent, []).append(concept.id)
             self._children[kind] = children
+        # the chains are short and asked for per mention: walk each once
+        self._ancestors: dict[str, tuple[str, ...]] = {}
+        for concepts in self._concepts.values():
+            for concept in concepts.values():
+                chain = [concept.id]
+                while concepts[chain[-1]].parent:
+                    chain.append(concepts[chain[-1]].parent)
+                self._ancestors.setdefault(concept.id, tuple(chain))
 
     @staticmethod
     def _check_parents(kind: str, concepts: dict[str, Concept]) -> None:
@@ -185,15 +193,7 @@ class Vocabulary:
 
     def ancestors(self, id: str) -> list[str]:
         """The concept and its broader concepts, nearest first: ibuprofen, nsaids, medication."""
-        k = self._kind_of(id)
-        if k is None:
-            return [id]
-        out = [id]
-        parent = self._concepts[k][id].parent
-        while parent:
-            out.append(parent)
-            parent = self._concepts[k][parent].parent
-        return out
+        return list(self._ancestors.get(id, (id,)))
 
     def descendants(self, id: str) -> list[str]:
         """The concept and every narrower concept under it, breadth first."""
@@ -208,7 +208,7 @@ class Vocabulary:
         return out
 
     def is_a(self, id: str, ancestor: str) -> bool:
-        return ancestor in self.ancestors(id)
+        return ancestor in self._ancestors.get(id, (id,))
 
     def resolve(self, name: str, kind: str | None = None) -> str | None:
         """An id, label or synonym in any case or spelling → the canonical id (or None)."""
