@@ -423,7 +423,7 @@ def test_real_server_headers_and_no_version_leak(server: int) -> None:
 def test_payloads_do_not_run_in_a_browser(server: int, page_ids: list[str]) -> None:
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+        pytest.fail("Debian's chromium is not installed: run scripts/test, which installs it")
     from playwright.sync_api import sync_playwright
 
     fired: list[str] = []
