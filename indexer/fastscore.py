@@ -364,8 +364,13 @@ class FastIndex:
             for s in subs[1:]:
                 ids, sc = res
                 o_ids, o_sc = self.evaluate(s, memo)
-                common, ia, ib = np.intersect1d(ids, o_ids, assume_unique=True, return_indices=True)
-                res = (common, sc[ia] + o_sc[ib])
+                if len(ids) == 0 or len(o_ids) == 0:
+                    res = (_EMPTY_IDS, _EMPTY_SC)
+                    continue
+                pos = np.searchsorted(o_ids, ids)
+                np.minimum(pos, len(o_ids) - 1, out=pos)
+                hit = o_ids[pos] == ids
+                res = (ids[hit], sc[hit] + o_sc[pos[hit]])
             if q.boost != 1.0:
                 res = (res[0], res[1] * q.boost)
             return res
@@ -489,7 +494,7 @@ def fast_index(index: Any) -> FastIndex:
     return fx
 
 
-PRELOAD_MIN_DF = 100  # text terms in at least this many passages are read at warm-up …
+PRELOAD_MIN_DF = 20  # text terms in at least this many passages are read at warm-up …
 PRELOAD_POSTINGS = 8_000_000  # … the most frequent first, up to this many postings (~96 MB)
 
 
@@ -547,10 +552,7 @@ def _prefill_terms(st: Any) -> None:
     cache = search._TERM_OF
     ana = search.analyzer()
     try:
-        # words of one passage only are left to be analyzed when that passage is shown
-        words: set[str] = set()
-        for r in _leaf_readers(st):
-            words.update((b.decode("utf-8") if isinstance(b, bytes) else b) for b, ti in r.iter_field("spell") if ti.doc_frequency() > 1)
+        words = {(b.decode("utf-8") if isinstance(b, bytes) else b) for r in _leaf_readers(st) for b in r.lexicon("spell")}
     except Exception:
         return
     if len(cache) + len(words) > 500_000:
