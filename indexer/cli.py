@@ -27,7 +27,7 @@ def _print_json(data: Any, out: TextIO | None = None) -> None:
     out.write("\n")
 
 
-def _progress_printer(total_hint: str = "") -> Any:
+def _progress_printer() -> Any:
     def show(done: int, source: str) -> None:
         name = source if len(source) < 50 else "…" + source[-49:]
         sys.stderr.write(f"\r\x1b[K  {done:>6} pages  {name}")
@@ -190,20 +190,22 @@ def cmd_claims(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(data)
         return 0
-    for summary in data.get("summary", []) if isinstance(data.get("summary"), list) else [
-        {"treatment": k, **v} for k, v in data.get("summary", {}).items()
-    ]:
-        print(json.dumps(summary, ensure_ascii=False))
+    for treatment, summary in data["summary"].items():
+        types = ", ".join(f"{k} {v}" for k, v in summary["types"].items())
+        polarity = ", ".join(f"{k} {v}" for k, v in summary["polarity"].items())
+        print(f"{summary['label']} ({treatment}): {summary['claims']} claims — {types}; {polarity}")
     print()
-    for claim in data.get("claims", [])[: args.limit]:
-        c = claim.get("claim", claim)
-        print(f"[{c.get('type')}/{c.get('polarity')}/{c.get('evidence')}] {c.get('text')}")
-        print(f"    {claim.get('title', '')} — {claim.get('url', '')} ({claim.get('passage_id', '')})")
-    contradictions = data.get("contradictions", [])
+    for row in data["claims"][: args.limit]:
+        c = row["claim"]
+        print(f"[{c['type']}/{c['polarity']}/{c['evidence']}] {c['text']}")
+        print(f"    {row['title']} — {row['url']} ({row['passage_id']})")
+    contradictions = data["contradictions"]
     if contradictions:
         print(f"\n{len(contradictions)} contradicting pairs")
         for pair in contradictions[: args.limit]:
-            print(json.dumps(pair, ensure_ascii=False)[:400])
+            print(f"- {pair['treatment']}: {pair['reason']}")
+            for side in ("a", "b"):
+                print(f"    {pair[side]['claim']['text']}  ({pair[side]['url']})")
     return 0
 
 

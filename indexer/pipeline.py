@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import replace
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -159,8 +158,3 @@ def ingest(
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
-
-def page_from_text(page_id: str, title: str, text: str, url: str = "") -> Page:
-    """A page from plain text, through passages and knowledge (for tests and scripts)."""
-    page = Page(page_id=page_id, source=page_id, url=url, site="", title=title, blocks=passages.blocks_from_text(text))
-    return knowledge.annotate(passages.split_passages(replace(page)))
