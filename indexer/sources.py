@@ -34,6 +34,7 @@ _CANONICAL = re.compile(
 )
 _HREF = re.compile(r"""\bhref\s*=\s*["']([^"'\s>]+)["']""", re.IGNORECASE)
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")  # windows-1252's quotes and dashes; unused in Latin-1
 
 
 def _kind_suffix(path: Path) -> str:
@@ -134,7 +135,7 @@ def decode(data: bytes, is_html: bool) -> tuple[str, str]:
         if dammit.contains_replacement_characters:
             encoding += " (invalid bytes replaced)"
         text = dammit.unicode_markup
-        if encoding in {"iso-8859-1", "latin-1", "ascii"} and any(0x80 <= b <= 0x9F for b in data):
+        if encoding in {"iso-8859-1", "latin-1", "ascii"} and _C1_BYTES.search(data):
             # Browsers read a Latin-1 label as windows-1252; so do we (curly quotes, dashes).
             try:
                 text, encoding = data.decode("cp1252"), "windows-1252"
