@@ -34,7 +34,7 @@ from typing import Any, Iterable, Sequence
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.query.qcore import QueryError
-from whoosh.qparser import FieldAliasPlugin, OrGroup, PlusMinusPlugin, QueryParser
+from whoosh.qparser import FieldAliasPlugin, OrGroup, PlusMinusPlugin, QueryParser, syntax
 from whoosh.scoring import BM25F
 
 from . import store
@@ -259,6 +259,17 @@ def repair_query(text: str) -> tuple[str, list[str]]:
     return text.strip(), notes
 
 
+class _PlusMinus(PlusMinusPlugin):
+    """`+word` and `-word`, also inside parentheses; the pattern keeps them to the start
+    of a word, so "coca-cola" searches coca and cola instead of coca NOT cola."""
+
+    def do_plusminus(self, parser: Any, group: Any) -> Any:
+        for i, node in enumerate(group):
+            if isinstance(node, syntax.GroupNode):
+                group[i] = self.do_plusminus(parser, node)
+        return super().do_plusminus(parser, group)
+
+
 class QueryBuilder:
     def __init__(self, schema: Any, ranking: Ranking, synonyms: Synonyms, vocabulary: Any):
         self.schema = schema
@@ -267,7 +278,7 @@ class QueryBuilder:
         self.vocabulary = vocabulary
         self.analyzer = analyzer()
         parser = QueryParser("text", schema, group=OrGroup)
-        parser.add_plugin(PlusMinusPlugin())
+        parser.add_plugin(_PlusMinus(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
         parser.add_plugin(
             FieldAliasPlugin({"claim_type": ["claim", "claims_type", "type"], "treatment": ["treatments"], "condition": ["conditions"]})
         )

@@ -85,6 +85,10 @@ def test_phrases_and_operators(index: Any) -> None:
     assert set(ids(index.search("yoga OR ibuprofen"))) == {"yoga", "ibuprofen"}
     assert "massage" not in ids(index.search("massage NOT muscles"))
     assert "massage" not in ids(index.search("massage -muscles"))
+    # a hyphen inside a word joins ("coca-cola", "beta-carboline"); only a leading one excludes
+    assert "massage" in ids(index.search("tight-muscles"))
+    assert "massage" not in ids(index.search("tight -muscles"))
+    assert "massage" not in ids(index.search("yoga (massage -muscles)"))
     assert set(ids(index.search("(yoga OR chiropractor) AND stretching"))) == {"yoga"}
     assert set(ids(index.search("stretch*"))) == {"yoga"}
     assert set(ids(index.search("title:ibuprofen"))) == {"ibuprofen"}
