@@ -54,6 +54,7 @@ TEXT_FIELDS = ("text", "title", "heading")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _LONE_FIELD = re.compile(r"(?<![\w\"])(\w+):(?=\s|$|\)|\()")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE_WILDCARD = re.compile(r"\?+(?=[^\w*?]|$)")
 _FREE_WORD = re.compile(r"[^\W_]+(?!\w*:)", re.UNICODE)  # not a field name
 
 
@@ -227,8 +228,11 @@ def lift_filters(text: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def repair_query(text: str) -> tuple[str, list[str]]:
-    """Make unbalanced quotes and parentheses and lone `field:` harmless."""
+    """Make unbalanced quotes and parentheses, lone `field:` and sentence `?` harmless."""
     notes: list[str] = []
+    # "does massage help?" is a question, not the wildcard help? (help plus any one
+    # letter), and a lone ? would match every one-letter word; wom?n stays a wildcard
+    text = _SENTENCE_WILDCARD.sub("", text)
     if text.count('"') % 2:
         i = text.rfind('"')
         text = text[:i] + " " + text[i + 1 :]

@@ -239,6 +239,16 @@ def test_repair_query() -> None:
     assert repair_query("(a")[0] == "(a)"
     assert repair_query("a)")[0] == "a"
     assert repair_query("treatment: x")[0] == "treatment x"
+    # a question mark ends a sentence; inside a word it is still the one-letter wildcard
+    assert repair_query("does it help? really?!")[0] == "does it help really!"
+    assert repair_query("cooked or sprouted ?")[0] == "cooked or sprouted"
+    assert repair_query("wom?n")[0] == "wom?n"
+
+
+def test_questions_search_their_words(index: Any) -> None:
+    assert ids(index.search("massage?")) == ids(index.search("massage")) != []
+    q = index.search("does yoga help stretching ?")
+    assert ids(q)[0] == "yoga" and q.total == index.search("does yoga help stretching").total
 
 
 def test_page_view_and_treatments(index: Any) -> None:
