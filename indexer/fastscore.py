@@ -574,7 +574,7 @@ def _prefill_terms(st: Any) -> None:
             cache[w] = got[0] if len(got) == 1 else None
 
 
-def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool) -> tuple[int, list[Any], dict[str, Any]] | None:
+def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool, notes: list[str]) -> tuple[int, list[Any], dict[str, Any]] | None:
     """`Index._run` for a plain-word query, from arrays; None when the fast path cannot."""
     from .model import FacetValue
     from .search import FACETS
@@ -587,6 +587,7 @@ def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_pa
         return None
     r = index.ranking
     memo: dict[int, Res] = {}
+    note = None
     try:
         m_ids, m_sc = fx.evaluate(built.match, memo)
         fset = index._filter_set(filters)
@@ -594,14 +595,17 @@ def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_pa
         matched = m_ids[fmask[m_ids]] if fmask is not None else m_ids
         if r.feedback_docs > 0 and len(m_ids) <= r.feedback_max_matches:
             top = _order(m_sc, r.feedback_docs)
-            fed = index._feedback_from(built, [(int(m_ids[i]), float(m_sc[i])) for i in top])
+            fed = index._feedback_from(built, [(int(m_ids[i]), float(m_sc[i])) for i in top], len(m_ids))
             if fed is not built:
                 if not supports(fed.query) or not supports(fed.match):
                     return None
+                expanded = fed.match is not built.match
                 built = fed
-                if r.feedback_expands:
+                if expanded:
+                    typed = len(matched)
                     m_ids, _ = fx.evaluate(built.match, memo)
                     matched = m_ids[fmask[m_ids]] if fmask is not None else m_ids
+                    note = index._related_note(built, typed, len(matched))
         offset = (page - 1) * per_page
         page_of = index._page_of() if group else None
         codes = fx.page_codes(page_of) if page_of is not None else None
@@ -620,6 +624,8 @@ def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_pa
             hits = _ranked(r_ids, r_sc, offset, per_page, codes)
     except Unsupported:
         return None
+    if note:
+        notes.append(note)
     counts: Counter = Counter()
     if per_page_counts is not None and codes is not None:
         for d, _ in hits:

@@ -70,11 +70,14 @@ class Ranking:
     synonym_weight: float = 0.5
     tag_weight: float = 0.3
     all_words_bonus: float = 1000.0  # documents matching every word rank first
-    feedback_docs: int = 10  # pseudo-relevance feedback: top passages read for new terms
+    feedback_docs: int = 10  # pseudo-relevance feedback: top passages read for related words
     feedback_terms: int = 10
     feedback_weight: float = 0.5
+    feedback_sharpness: float = 3.0  # a top passage counts by (its score / the best score) ** this
     feedback_max_matches: int = 5000  # above this many matching passages, no feedback
-    feedback_expands: bool = False  # feedback words may also add matches (recall), not only re-rank
+    # when the typed words match fewer passages than this, related words add passages too,
+    # listed after every passage with a typed word (0: related words only re-rank)
+    feedback_expands_below: int = 20
     lucene_idf: bool = True
     # plain-word queries scored with numpy (indexer/fastscore.py): Whoosh's scores, ranked
     # exhaustively; the Whoosh path answers every other query, and all of them when False
@@ -164,6 +167,9 @@ class Built:
     notes: list[str]
     words: list[str]  # surface words of the query, for spelling
     plain: bool
+    typed: Any = None  # with feedback: what the typed words alone match
+    related: tuple[str, ...] = ()  # with feedback: the related words' terms
+    related_from: tuple[int, ...] = ()  # with feedback: the passages they were read from
 
 
 def clean_query(raw: str, max_chars: int) -> tuple[str, list[str]]:
@@ -894,15 +900,15 @@ class Index:
             filters={k: tuple(v) for k, v in filters.items()},
         )
 
-    def _feedback(self, built: Built) -> Built:
+    def _feedback(self, built: Built, matches: int) -> Built:
         """Pseudo-relevance feedback (RM3-like): add the words the top passages share."""
         r = self.ranking
         searcher = self._s
         res = searcher.search(built.match, limit=r.feedback_docs)
         top = [(docnum, score) for score, docnum in res.top_n]
-        return self._feedback_from(built, top)
+        return self._feedback_from(built, top, matches)
 
-    def _feedback_from(self, built: Built, top: list[tuple[int, float]]) -> Built:
+    def _feedback_from(self, built: Built, top: list[tuple[int, float]], matches: int) -> Built:
         """Feedback from the query's best (docnum, score) passages (also used by fastscore)."""
         r = self.ranking
         searcher = self._s
@@ -910,7 +916,7 @@ class Index:
             return built  # too little evidence: feedback would only echo a handful of pages
         own = {t for _, t in built.match.iter_all_terms()}
         best = max(sc for _, sc in top) or 1.0
-        weights: Counter = Counter()
+        weights: Counter[str] = Counter()
         reader = searcher.reader()
         n = reader.doc_count_all()
         st = self._state
@@ -925,9 +931,12 @@ class Index:
                 st.doc_terms[docnum] = toks
             if not toks:
                 continue
-            tf = Counter(toks)
-            for t, c in tf.items():
-                weights[t] += (c / len(toks)) * math.exp(score / best - 1.0)
+            # a word's share of the passage, square-rooted so that one word repeated does
+            # not outweigh several shared; the best passages count far more than the tenth
+            share = 1.0 / len(toks)
+            weight = (max(score, 0.0) / best) ** r.feedback_sharpness
+            for t, c in Counter(toks).items():
+                weights[t] += math.sqrt(c * share) * weight
         scored = []
         for t, w in weights.items():
             if t in own or len(t) < 3 or t.isdigit():
@@ -944,22 +953,43 @@ class Index:
             return built
         top_w = picked[0][0]
         extra = [Q.Term("text", t, boost=r.feedback_weight * w / top_w) for w, t in picked]
-        # the new words re-rank what the query matched; they add no passages of their own,
-        # so totals and facets stay those of the words typed (and searches stay fast)
-        if r.feedback_expands:
-            # like synonyms, the new words may bring in passages that lack the typed ones
-            return Built(Q.Or([built.query, *extra]), Q.Or([built.match, *extra]), built.notes, built.words, built.plain)
-        return Built(Q.AndMaybe(built.query, Q.Or(extra)), built.match, built.notes, built.words, built.plain)
+        related = tuple(t for _, t in picked)
+        sources = tuple(d for d, _ in top)
+        if matches < r.feedback_expands_below:
+            # the related words bring in passages that lack the typed ones; a constant tier
+            # keeps every passage with a typed word (or its synonym) above all of those
+            typed_first = Q.ConstantScoreQuery(built.match, score=r.all_words_bonus / 2)
+            query = Q.Or([built.query, typed_first, *extra])
+            return Built(query, Q.Or([built.match, *extra]), built.notes, built.words, built.plain, built.match, related, sources)
+        # the related words only re-rank what the typed ones matched
+        return Built(Q.AndMaybe(built.query, Q.Or(extra)), built.match, built.notes, built.words, built.plain, built.match, related, sources)
+
+    def _related_note(self, built: Built, typed: int, matched: int) -> str | None:
+        """Say how many passages only related words found, and which words, as people read them."""
+        added = matched - typed
+        if added <= 0 or not built.related:
+            return None
+        want, surface = set(built.related[:5]), {}
+        for docnum in built.related_from:
+            text = self._s.stored_fields(docnum).get("text", "")
+            for term, start, end in analyzed_spans(text):
+                if term in want and term not in surface:
+                    surface[term] = text[start:end].lower()
+            if len(surface) == len(want):
+                break
+        words = ", ".join(surface.get(t, t) for t in built.related[:5])
+        have = f"{typed} passage{'s' if typed != 1 else ''} match{'es' if typed == 1 else ''} your words"
+        return f"{have}; {added} more {'is' if added == 1 else 'are'} listed after them for related words: {words}"
 
     def _safe_run(self, built: Built | None, text: str, notes: list[str], *args: Any) -> Any:
         try:
-            return self._run(built, *args)
+            return self._run(built, *args, notes=notes)
         except (QueryError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
             # a parse Whoosh accepted but cannot run: answer from the words alone, and say so
             notes.append(f"the query could not be run as written ({type(exc).__name__}); its words were searched instead")
             words_q = self.builder.words_query(text)
             fallback = Built(words_q, words_q, [], built.words if built else [], plain=False)
-            return self._run(fallback, *args)
+            return self._run(fallback, *args, notes=notes)
 
     def _suggest(self, text: str, words: list[str]) -> str | None:
         st = self._state
@@ -978,12 +1008,12 @@ class Index:
             return None
         return _FREE_WORD.sub(lambda m: fixes.get(m.group(0).lower(), m.group(0)), text)
 
-    def _run(self, built: Built | None, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool) -> tuple[int, list[SearchResult], dict[str, tuple[FacetValue, ...]]]:
+    def _run(self, built: Built | None, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool, notes: list[str]) -> tuple[int, list[SearchResult], dict[str, tuple[FacetValue, ...]]]:
         # ---- fast path: plain-word queries scored with numpy (indexer/fastscore.py) ----
         if self.ranking.fast_path and built is not None and built.plain and built.match is not Q.NullQuery:
             from . import fastscore
 
-            fast = fastscore.run(self, built, filters, page, per_page, group, want_facets, snippets)
+            fast = fastscore.run(self, built, filters, page, per_page, group, want_facets, snippets, notes)
             if fast is not None:
                 return fast
         # ---- Whoosh path ----
@@ -1001,10 +1031,16 @@ class Index:
             r = self.ranking
             if built.plain and r.feedback_docs > 0 and len(docs) <= r.feedback_max_matches:
                 # feedback costs grow with the matches; a broad query has evidence enough
-                built = self._feedback(built)
-                if r.feedback_expands:
+                fed = self._feedback(built, len(docs))
+                expanded = fed.match is not built.match
+                built = fed
+                if expanded:
+                    typed = len(matched)
                     docs = set(searcher.docs_for_query(built.match))
                     matched = docs & fset if fset is not None else docs
+                    note = self._related_note(built, typed, len(matched))
+                    if note:
+                        notes.append(note)
             ranked_q = built.query
         offset = (page - 1) * per_page
         page_of = self._page_of() if group else None
@@ -1060,16 +1096,14 @@ class Index:
         # and tools that sort a run by score (trec_eval) see our order
         return picked[offset:need]
 
-    def _query_terms(self, built: Built | None) -> set[str]:
-        if built is None:
-            return set()
+    def _query_terms(self, q: Any) -> set[str]:
         terms: set[str] = set()
         try:
-            for fieldname, text in built.match.existing_terms(self._s.reader(), phrases=True, expand=True):
+            for fieldname, text in q.existing_terms(self._s.reader(), phrases=True, expand=True):
                 if fieldname in TEXT_FIELDS or fieldname == "claims":
                     terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
         except Exception:
-            for fieldname, text in built.match.iter_all_terms():
+            for fieldname, text in q.iter_all_terms():
                 if fieldname in TEXT_FIELDS:
                     terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
         return terms
@@ -1081,6 +1115,9 @@ class Index:
         if snippets:
             terms = self._terms_cache(built)
             snippet = make_snippet(text, terms, ana=self._snippet_analyzer)
+            if built is not None and built.related and "<mark>" not in snippet:
+                # found through related words only: show and mark those
+                snippet = make_snippet(text, set(built.related), ana=self._snippet_analyzer)
         claims_json = f.get("claims_json") or ""
         claims = tuple(json.loads(claims_json)) if claims_json else ()
         more = counts[f["page_id"]] - 1 if page_of is not None else 0
@@ -1104,7 +1141,8 @@ class Index:
             return set()
         cached = getattr(built, "_terms", None)
         if cached is None:
-            cached = self._query_terms(built)
+            # highlight the typed words (and synonyms), not the related words feedback added
+            cached = self._query_terms(built.typed if built.typed is not None else built.match)
             built._terms = cached  # type: ignore[attr-defined]
         return cached
 

@@ -264,8 +264,9 @@ def test_whoosh_pruning_can_drop_better_passages(corpus_pair: Any) -> None:
     """Why the reference switches replacement off: Whoosh's own top 10 misses passages
     its own scoring puts there. The fast path lists them."""
     fast, slow = corpus_pair
-    built = slow._feedback(slow.builder.build("heat therapy for sciatica"))
+    built = slow.builder.build("heat therapy for sciatica")
     s = slow._s
+    built = slow._feedback(built, len(list(s.docs_for_query(built.match))))
     pruned = [d for _, d in s.search(built.query, limit=10).top_n]
     full = [d for _, d in s.search(built.query, limit=None).top_n[:10]]
     got = fast.search("heat therapy for sciatica")

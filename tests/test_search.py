@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from conftest import build_index, make_page
 from indexer import Index
 from indexer.model import Claim
-from indexer.search import make_snippet, repair_query
+from indexer.config import load_settings
+from indexer.search import Ranking, make_snippet, repair_query
 
 FILLER = "Most episodes settle within a few weeks with ordinary activity and time. "
 
@@ -316,3 +317,28 @@ def test_scores_fall_with_rank(corpus_index: Any) -> None:
         for group in (None, "page"):
             scores = [r.score for r in corpus_index.search(q, per_page=20, group=group).results]
             assert scores == sorted(scores, reverse=True), (q, group, scores)
+
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_related_words_add_passages_after_the_typed_ones(built_index: Path, fast: bool) -> None:
+    idx = Index.open(built_index, settings=load_settings(env={}, index=built_index), ranking=Ranking(fast_path=fast))
+    typed_only = Index.open(built_index, settings=load_settings(env={}, index=built_index), ranking=Ranking(fast_path=fast, feedback_expands_below=0))
+    r = idx.search("yoga", per_page=50)
+    base = typed_only.search("yoga", per_page=50)
+    assert 2 <= base.total < Ranking().feedback_expands_below
+    assert r.total > base.total  # passages found through related words only
+    note = next(n for n in r.notes if "related words" in n)
+    assert f"{base.total} passages match your words; {r.total - base.total} more" in note
+    typed = {x.passage_id for x in base.results}
+    flags = [x.passage_id in typed for x in r.results]
+    # every passage the typed words match comes first, then the related-only ones
+    assert flags == [True] * base.total + [False] * (r.total - base.total)
+    related = [x for x, f in zip(r.results, flags) if not f]
+    assert all("<mark>" in x.snippet for x in related)  # the related words they were found by
+    # a query whose words match plenty is only re-ranked: same total, no note
+    broad = idx.search("back pain", per_page=5)
+    assert broad.total == typed_only.search("back pain", per_page=5).total
+    assert not any("related words" in n for n in broad.notes)
+    idx.close()
+    typed_only.close()
