@@ -40,6 +40,7 @@ from whoosh.scoring import BM25F
 from . import store
 from .analysis import TOKEN_PATTERN, analyzer, stop_words
 from .config import Settings, load_settings
+from .feedback import FeedbackTerms
 from .model import Claim, FacetValue, SearchResponse, SearchResult
 from .store import IndexMissing, StoreError, index_exists
 
@@ -55,6 +56,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\
 _LONE_FIELD = re.compile(r"(?<![\w\"])(\w+):(?=\s|$|\)|\()")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE_WILDCARD = re.compile(r"\?+(?=[^\w*?]|$)")
+# text the query parser would read as words only: no quotes, parentheses, fields, wildcards,
+# boosts, ranges or leading +/-; hyphens and apostrophes only inside words
+_PLAIN_TEXT = re.compile(r"(?:[^\W_]|[ .,;!&]|(?<=[^\W_])[-'’](?=[^\W_]))*")
+_OPERATOR_WORD = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 _FREE_WORD = re.compile(r"[^\W_]+(?!\w*:)", re.UNICODE)  # not a field name
 
 
@@ -301,9 +306,12 @@ class QueryBuilder:
         alts = [leaf]
         for name, boost in (("title", r.title_boost), ("heading", r.heading_boost), ("claims", r.claims_boost)):
             if boost > 0:
-                c = leaf.copy()
-                c.fieldname = name
-                c.boost = leaf.boost * boost
+                if type(leaf) is Q.Term:  # the common case, without copy()'s deepcopy
+                    c = Q.Term(name, leaf.text, boost=leaf.boost * boost)
+                else:
+                    c = leaf.copy()
+                    c.fieldname = name
+                    c.boost = leaf.boost * boost
                 alts.append(c)
         return Q.Or(alts)
 
@@ -367,7 +375,11 @@ class QueryBuilder:
     def parse(self, text: str) -> tuple[Any, list[str]]:
         repaired, notes = repair_query(text)
         try:
-            q = self.parser.parse(repaired)
+            if _PLAIN_TEXT.fullmatch(repaired) and not _OPERATOR_WORD.search(repaired):
+                # words only: what the parser would give, without its tagging pass
+                q = self.words_query(repaired).normalize()
+            else:
+                q = self.parser.parse(repaired)
             q = q.normalize()
         except Exception:
             notes.append("the query could not be parsed; its words were searched instead")
@@ -618,7 +630,7 @@ class _State:
         self.filters: dict[Any, frozenset[int]] = {}
         self.facet_values: dict[str, list[str]] = {}
         self.page_of: list[str] | None = None
-        self.doc_terms: dict[int, list[str]] = {}  # analyzed stored text, for feedback
+        self.feedback: FeedbackTerms | None = None
         self.df: dict[str, int] = {}
         self.speller: Speller | None = None
         self.stats: dict[str, Any] | None = None  # counted once per commit
@@ -915,40 +927,23 @@ class Index:
         if len(top) < 2:
             return built  # too little evidence: feedback would only echo a handful of pages
         own = {t for _, t in built.match.iter_all_terms()}
-        best = max(sc for _, sc in top) or 1.0
-        weights: Counter[str] = Counter()
-        reader = searcher.reader()
-        n = reader.doc_count_all()
         st = self._state
         assert st is not None
-        for docnum, score in top:
-            toks = st.doc_terms.get(docnum)
-            if toks is None:
-                text = searcher.stored_fields(docnum).get("text", "")
-                toks = [t for t, _, _ in analyzed_spans(text)]
-                if len(st.doc_terms) > 50_000:
-                    st.doc_terms.clear()
-                st.doc_terms[docnum] = toks
-            if not toks:
-                continue
-            # a word's share of the passage, square-rooted so that one word repeated does
-            # not outweigh several shared; the best passages count far more than the tenth
-            share = 1.0 / len(toks)
-            weight = (max(score, 0.0) / best) ** r.feedback_sharpness
-            for t, c in Counter(toks).items():
-                weights[t] += math.sqrt(c * share) * weight
-        scored = []
-        for t, w in weights.items():
-            if t in own or len(t) < 3 or t.isdigit():
-                continue
-            df = st.df.get(t)
-            if df is None:
-                df = st.df[t] = reader.doc_frequency("text", t)
-            if df < 2 or df > n // 10:  # a common word says little about this query
-                continue
-            scored.append((w * math.log(1 + n / df), t))
-        scored.sort(reverse=True)
-        picked = scored[: r.feedback_terms]
+        if st.feedback is None:
+            reader = searcher.reader()
+
+            def df(term: str) -> int:
+                got = st.df.get(term)
+                if got is None:
+                    got = st.df[term] = reader.doc_frequency("text", term)
+                return got
+
+            st.feedback = FeedbackTerms(reader.doc_count_all(), df)
+
+        def terms_of(docnum: int) -> list[str]:
+            return [t for t, _, _ in analyzed_spans(searcher.stored_fields(docnum).get("text", ""))]
+
+        picked = st.feedback.related(top, terms_of, own, r.feedback_sharpness, r.feedback_terms)
         if not picked:
             return built
         top_w = picked[0][0]
