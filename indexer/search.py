@@ -456,7 +456,21 @@ class QueryBuilder:
 
 
 _TERM_OF: dict[str, str | None] = {}
+_UNSEEN = object()
 _SPANS_OF: dict[str, list[tuple[str, int, int]]] = {}
+
+
+def analyzed_term(word: str) -> str | None:
+    """The analyzer's term for one lowercased word (None for a stop word), remembered."""
+    try:
+        return _TERM_OF[word]
+    except KeyError:
+        got = [t.text for t in analyzer()(word)]
+        term = got[0] if len(got) == 1 else None
+        if len(_TERM_OF) > 500_000:
+            _TERM_OF.clear()
+        _TERM_OF[word] = term
+        return term
 
 
 def analyzed_spans(text: str) -> list[tuple[str, int, int]]:
@@ -465,24 +479,20 @@ def analyzed_spans(text: str) -> list[tuple[str, int, int]]:
     Every filter of the chain works on one token at a time, so the term of a surface
     word never depends on its neighbours and can be remembered.
     """
-    # the same passage is analyzed for feedback and again for its snippet: remember the
-    # last few thousand (callers only read the list)
+    # feedback reads the top passages and the snippets are mostly of the same ones:
+    # remember the last few thousand (callers only read the list)
     memo = _SPANS_OF.get(text)
     if memo is not None:
         return memo
     cache = _TERM_OF
-    ana = analyzer()
     out: list[tuple[str, int, int]] = []
-    for m in TOKEN_PATTERN.finditer(text):
-        word = m.group(0).lower()
-        try:
-            term = cache[word]
-        except KeyError:
-            got = [t.text for t in ana(word)]
-            term = got[0] if len(got) == 1 else None
-            if len(cache) > 500_000:
-                cache.clear()
-            cache[word] = term
+    low = text.lower()
+    each = len(low) != len(text)  # a few letters lower to two characters: keep spans right
+    for m in TOKEN_PATTERN.finditer(text if each else low):
+        word = m.group(0).lower() if each else m.group(0)
+        term = cache.get(word, _UNSEEN)
+        if term is _UNSEEN:
+            term = analyzed_term(word)
         if term is not None:
             out.append((term, m.start(), m.end()))
     if len(_SPANS_OF) > 4096:
@@ -631,6 +641,7 @@ class _State:
         self.facet_values: dict[str, list[str]] = {}
         self.page_of: list[str] | None = None
         self.feedback: FeedbackTerms | None = None
+        self.stored: dict[int, dict[str, Any]] = {}
         self.df: dict[str, int] = {}
         self.speller: Speller | None = None
         self.stats: dict[str, Any] | None = None  # counted once per commit
@@ -941,7 +952,8 @@ class Index:
             st.feedback = FeedbackTerms(reader.doc_count_all(), df)
 
         def terms_of(docnum: int) -> list[str]:
-            return [t for t, _, _ in analyzed_spans(searcher.stored_fields(docnum).get("text", ""))]
+            # through analyzed_spans' memo: the results shown are often these passages
+            return [t for t, _, _ in analyzed_spans(self._stored(docnum).get("text", ""))]
 
         picked = st.feedback.related(top, terms_of, own, r.feedback_sharpness, r.feedback_terms)
         if not picked:
@@ -966,7 +978,7 @@ class Index:
             return None
         want, surface = set(built.related[:5]), {}
         for docnum in built.related_from:
-            text = self._s.stored_fields(docnum).get("text", "")
+            text = self._stored(docnum).get("text", "")
             for term, start, end in analyzed_spans(text):
                 if term in want and term not in surface:
                     surface[term] = text[start:end].lower()
@@ -1103,8 +1115,20 @@ class Index:
                     terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
         return terms
 
+    def _stored(self, docnum: int) -> dict[str, Any]:
+        """A passage's stored fields; feedback reads the top passages, and the results
+        are mostly the same ones (callers only read the dict)."""
+        st = self._state
+        assert st is not None
+        got = st.stored.get(docnum)
+        if got is None:
+            if len(st.stored) >= 2048:
+                st.stored.clear()
+            got = st.stored[docnum] = self._s.stored_fields(docnum)
+        return got
+
     def _result(self, docnum: int, score: float, built: Built | None, counts: Counter, page_of: list[str] | None, snippets: bool) -> SearchResult:
-        f = self._s.stored_fields(docnum)
+        f = self._stored(docnum)
         text = f.get("text", "")
         snippet = ""
         if snippets:
