@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import sys
 from pathlib import Path
 from typing import Any, Sequence, TextIO
@@ -223,8 +224,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
     from search_web import create_app
+    from search_web.indexes import EXTENSION, NoIndex
 
     app = create_app(settings)
+    started = time.perf_counter()
+    try:
+        app.extensions[EXTENSION].get().warm()
+        print(f"Index warmed in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    except NoIndex:
+        pass  # pages say how to build one; the first request after that opens it
     print(f"Relief Index serving {settings.index} on http://{settings.host}:{settings.port}/", file=sys.stderr)
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="relief")
     return 0

@@ -695,6 +695,24 @@ class Index:
         gst = os.stat(gen) if gen is not None and gen.exists() else None
         return (cur.st_mtime_ns, cur.st_ino, cur.st_size, gst.st_mtime_ns if gst else None)
 
+    def warm(self) -> None:
+        """Read ahead what the fast path caches for this commit (seconds on a large index).
+
+        Searches otherwise do it on the second search of a commit, which then waits;
+        a server calls this before it listens.
+        """
+        from . import fastscore
+
+        with self._lock:
+            self.refresh()
+            try:
+                fx = fastscore.fast_index(self)
+            except fastscore.Unsupported:
+                return
+            if fx.uses < 2:
+                fx.uses = 2
+                fastscore.warm(self, fx)
+
     def refresh(self) -> bool:
         """Pick up a newer commit or a swapped rebuild; cheap when nothing changed.
 
