@@ -278,10 +278,15 @@ class _PlusMinus(PlusMinusPlugin):
     """`+word` and `-word`, also inside parentheses; the pattern keeps them to the start
     of a word, so "coca-cola" searches coca and cola instead of coca NOT cola."""
 
-    def do_plusminus(self, parser: Any, group: Any) -> Any:
-        for i, node in enumerate(group):
-            if isinstance(node, syntax.GroupNode):
-                group[i] = self.do_plusminus(parser, node)
+    # each level of +/- nesting doubles Whoosh's later work on the query; deeper ones are
+    # left to the parse fallback (the words are searched, with a note)
+    MAX_DEPTH = 4
+
+    def do_plusminus(self, parser: Any, group: Any, depth: int = 0) -> Any:
+        if depth < self.MAX_DEPTH:
+            for i, node in enumerate(group):
+                if isinstance(node, syntax.GroupNode):
+                    group[i] = self.do_plusminus(parser, node, depth + 1)
         return super().do_plusminus(parser, group)
 
 

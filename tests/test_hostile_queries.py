@@ -195,6 +195,7 @@ def test_api_parse_never_raises(index: Any, q: str) -> None:
     "title:" * 10_000, "NOT " * 10_000, "back~" * 5000, "\x00" * 100_000, "\ud800" * 1000, "𝔟𝔞𝔠𝔨 " * 10_000,
     "[a TO z] " * 1000, "a^1e308 b^-1e308", "text:* OR title:*", "*:*", "passage_id:*", "url:http*",
     "\ud800*", "text:\ud800*", "pain \ud800?", '"\udfff pain"~3', 'claim:"back pain"', 'spell:"back pain"',
+    "(+a -b " * 40 + ")" * 40, "((+pain -back) (+ice -heat) " * 12 + ")" * 12, "?" * 999 + "a",
 ])
 def test_api_extreme_queries(index: Any, q: str) -> None:
     check_response(index.search(q))
