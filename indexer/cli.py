@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 

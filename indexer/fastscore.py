@@ -561,7 +561,6 @@ def _prefill_terms(st: Any) -> None:
     from . import search
 
     cache = search._TERM_OF
-    ana = search.analyzer()
     try:
         words = {(b.decode("utf-8") if isinstance(b, bytes) else b) for r in _leaf_readers(st) for b in r.lexicon("spell")}
     except Exception:
@@ -570,8 +569,7 @@ def _prefill_terms(st: Any) -> None:
         return  # the cache would be cleared under us; stay lazy
     for w in words:
         if w not in cache:
-            got = [t.text for t in ana(w)]
-            cache[w] = got[0] if len(got) == 1 else None
+            search.analyzed_term(w)
 
 
 def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool, notes: list[str]) -> tuple[int, list[Any], dict[str, Any]] | None:

@@ -15,7 +15,7 @@ the slowest part of a search.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

@@ -55,7 +55,7 @@ TEXT_FIELDS = ("text", "title", "heading")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _LONE_FIELD = re.compile(r"(?<![\w\"])(\w+):(?=\s|$|\)|\()")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCE_WILDCARD = re.compile(r"\?+(?=[^\w*?]|$)")
+_SENTENCE_WILDCARD = re.compile(r"(?<!\?)\?+(?=[^\w*?]|$)")  # from a run's start: linear
 # text the query parser would read as words only: no quotes, parentheses, fields, wildcards,
 # boosts, ranges or leading +/-; hyphens and apostrophes only inside words
 _PLAIN_TEXT = re.compile(r"(?:[^\W_]|[ .,;!&]|(?<=[^\W_])[-'’](?=[^\W_]))*")
@@ -382,7 +382,7 @@ class QueryBuilder:
         try:
             if _PLAIN_TEXT.fullmatch(repaired) and not _OPERATOR_WORD.search(repaired):
                 # words only: what the parser would give, without its tagging pass
-                q = self.words_query(repaired).normalize()
+                q = self.words_query(repaired)
             else:
                 q = self.parser.parse(repaired)
             q = q.normalize()
