@@ -640,6 +640,17 @@ class _State:
         self.meta = store.read_meta(gen)
         self.reset_caches()
 
+    def close(self) -> None:
+        """Release this generation's files now, not at the next garbage collection.
+
+        Whoosh maps segment files into memory; a cache that still points into them keeps
+        the map (and the file) open, so a replaced generation's disk space would not come
+        back and its folder could not be unmounted.
+        """
+        if self.searcher is not None:
+            self.searcher.close()
+        self.reset_caches()
+
     def reset_caches(self) -> None:
         self.postings: dict[tuple[str, str], frozenset[int]] = {}
         self.filters: dict[Any, frozenset[int]] = {}
@@ -766,8 +777,8 @@ class Index:
                 self._state = state
                 self._page_of()
                 self._builder = None
-                if old is not None and old.searcher is not None:
-                    old.searcher.close()
+                if old is not None:
+                    old.close()
                 changed = True
             else:
                 st = self._state
@@ -786,8 +797,8 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
-            if self._state and self._state.searcher:
-                self._state.searcher.close()
+            if self._state is not None:
+                self._state.close()
             self._state = None
 
     def __del__(self) -> None:
@@ -965,11 +976,12 @@ class Index:
         assert st is not None
         if st.feedback is None:
             reader = searcher.reader()
+            seen = st.df  # not st itself: st holds the feedback, and a cycle outlives close()
 
             def df(term: str) -> int:
-                got = st.df.get(term)
+                got = seen.get(term)
                 if got is None:
-                    got = st.df[term] = reader.doc_frequency("text", term)
+                    got = seen[term] = reader.doc_frequency("text", term)
                 return got
 
             st.feedback = FeedbackTerms(reader.doc_count_all(), df)

@@ -395,10 +395,15 @@ def disk_full_tmpfs(work: Path, size: str = "4m", log: Callable[[str], None] = p
         free = shutil.disk_usage(mnt).free
         with open(filler, "wb") as fh:
             fh.write(b"\0" * max(0, free - 96 * 1024))
-        return _disk_full_check(index, corpus, lambda: ingest(index, corpus.folder), f"disk full (tmpfs {size})", log,
-                                make_room=filler.unlink)
+        figures = _disk_full_check(index, corpus, lambda: ingest(index, corpus.folder), f"disk full (tmpfs {size})", log,
+                                   make_room=filler.unlink)
     finally:
-        subprocess.run(["umount", str(mnt)], capture_output=True)
+        busy = subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0
+        if busy:  # detach anyway, so the work folder can still be removed
+            subprocess.run(["umount", "--lazy", str(mnt)], capture_output=True)
+    if busy:
+        figures["problems"].append("the index's files were still open after every reader had closed (umount: target busy)")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:

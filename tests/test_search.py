@@ -342,3 +342,46 @@ def test_related_words_add_passages_after_the_typed_ones(built_index: Path, fast
     assert not any("related words" in n for n in broad.notes)
     idx.close()
     typed_only.close()
+
+
+# ---------------------------------------------------------------- files released on close
+
+
+def _open_under(folder: Path) -> set[str]:
+    """Files under folder this process holds open or mapped (Linux's /proc)."""
+    held = {line.split(maxsplit=5)[-1].strip() for line in Path("/proc/self/maps").read_text().splitlines()}
+    fd_dir = Path("/proc/self/fd")
+    for fd in fd_dir.iterdir():
+        try:
+            held.add(str(fd.resolve()))
+        except OSError:
+            pass
+    return {h for h in held if h.startswith(str(folder))}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+def test_close_and_generation_swap_release_files_without_garbage_collection(tmp_path: Path, corpus_dir: Path) -> None:
+    import gc
+
+    from indexer import store
+    from indexer.pipeline import ingest
+
+    root = tmp_path / "index"
+    conf = load_settings(env={}, index=root)
+    ingest([str(corpus_dir)], conf)
+    gc.disable()  # reference counting alone must let the files go
+    try:
+        idx = Index.open(root, settings=conf)
+        for q in ["back pain", "massage therapy", "stretching for stiffness", "heat or ice"]:
+            assert idx.search(q).total > 0  # fills the fast-path and feedback caches
+        first = store.live_dir(root)
+        assert first is not None
+        assert _open_under(first), "the searches should have the index open"
+        ingest([str(corpus_dir)], conf, rebuild=True)
+        assert idx.refresh() and store.live_dir(root) != first
+        idx.search("massage")
+        assert not _open_under(first), "the replaced generation is still held open"
+        idx.close()
+        assert not _open_under(root)
+    finally:
+        gc.enable()
