@@ -529,9 +529,7 @@ def warm(index: Any, fx: FastIndex | None = None) -> None:
                 df[t] = df.get(t, 0) + ti.doc_frequency()
     except Exception:
         df = {}
-    if df:
-        df.update(st.df)
-        st.df = df
+    st.df.update(df)  # in place: the feedback's lookup holds this dict (same counts as it read)
     for name in ("text", "title", "heading", "treatment"):
         if name in fx.schema:
             fx.lengths(name)

@@ -371,3 +371,22 @@ def test_warm_caches_change_nothing(synthetic_path: Path, exhaustive_whoosh: Non
     finally:
         fast.close()
         slow.close()
+
+
+def test_warm_fills_the_frequencies_feedback_already_reads(synthetic_path: Path) -> None:
+    """A search before warm() builds the feedback over the commit's frequency table; warming
+    must fill that same table, or feedback keeps asking Whoosh term by term (slow)."""
+    idx = _with_vocab(_open(synthetic_path, True))
+    try:
+        idx.search(SYNTHETIC_QUERIES[0])  # the second search of a commit would warm it
+        st = idx._state
+        assert st.feedback is not None and st.fast is not None and st.fast.uses == 1
+        table = st.df
+        idx.warm()
+        assert st.fast.uses == 2
+        assert st.df is table
+        reader = idx._s.reader()
+        text_terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("text")]
+        assert text_terms and all(t in table for t in text_terms)
+    finally:
+        idx.close()
