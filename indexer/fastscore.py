@@ -41,8 +41,9 @@ dropped with the other per-generation caches (`_State.reset_caches`).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from whoosh import query as Q
@@ -145,6 +146,7 @@ class FastIndex:
         self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._filter_masks: dict[int, tuple[Any, np.ndarray]] = {}
         self.uses = 0
+        self.warmed = False  # warm() has run to its end
 
     # ------------------------------------------------------------ reading the index
     def lengths(self, fieldname: str) -> np.ndarray:
@@ -500,8 +502,11 @@ def fast_index(index: Any) -> FastIndex:
     fx.uses += 1
     if fx.uses == 2:
         # an index asked twice (a server, a batch, a benchmark) is worth warming; a one-shot
-        # `relief search` is not
-        warm(index, fx)
+        # `relief search` is not. A server warms beside its searches instead of within one.
+        if index.background_warm:
+            index.warm_in_background(fx)
+        else:
+            warm(index, fx)
     return fx
 
 
@@ -518,21 +523,47 @@ def warm(index: Any, fx: FastIndex | None = None) -> None:
     snippets' and feedback's cache), field lengths, page codes and facet tables. About
     9 s at 110,000 passages, once per index generation. Call under `Index._lock`.
     """
+    for _ in warm_steps(index, fx):
+        pass
+
+
+WARM_SLICE = 0.02  # seconds of warm-up work between chances for a waiting search
+
+
+def warm_steps(index: Any, fx: FastIndex | None = None) -> Iterator[None]:
+    """`warm` in slices of about WARM_SLICE seconds, each to be run under `Index._lock`.
+
+    A server warms a new commit in the background this way: a search waits for one
+    slice at most, not for the whole warm-up.
+    """
     st = index._state
     if fx is None:
         fx = _current(index)
+    clock = time.perf_counter
+    due = clock() + WARM_SLICE
+
+    def pause() -> bool:
+        nonlocal due
+        if clock() < due:
+            return False
+        due = clock() + WARM_SLICE
+        return True
+
     df: dict[str, int] = {}
     try:
         for r in _leaf_readers(st):
             for btext, ti in r.iter_field("text"):
                 t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
                 df[t] = df.get(t, 0) + ti.doc_frequency()
+                if pause():
+                    yield
     except Exception:
         df = {}
     st.df.update(df)  # in place: the feedback's lookup holds this dict (same counts as it read)
     for name in ("text", "title", "heading", "treatment"):
         if name in fx.schema:
             fx.lengths(name)
+    yield
     # words feedback may add (in at most a tenth of the passages) first, then the commoner
     budget = PRELOAD_POSTINGS
     cap = fx.n // 10
@@ -540,12 +571,17 @@ def warm(index: Any, fx: FastIndex | None = None) -> None:
     for _, d, t in ranked:
         if -d <= budget:
             budget -= fx.pin("text", t)
-    _prefill_terms(st)
+            if pause():
+                yield
+    yield from _prefill_terms(st, pause)
+    yield
     fx.page_codes(index._page_of())
     from .search import FACETS
 
     for fieldname in FACETS.values():
+        yield
         fx.facet_table(index, fieldname)
+    fx.warmed = True
 
 
 def _leaf_readers(st: Any) -> list[Any]:
@@ -553,21 +589,24 @@ def _leaf_readers(st: Any) -> list[Any]:
     return [r for r, _ in reader.leaf_readers()] if hasattr(reader, "leaf_readers") else [reader]
 
 
-def _prefill_terms(st: Any) -> None:
+def _prefill_terms(st: Any, pause: Callable[[], bool]) -> Iterator[None]:
     """The analyzed term of every surface word of the index (the `spell` field) into
     `analyzed_spans`' cache, so snippets and feedback stem no word at query time."""
     from . import search
 
     cache = search._TERM_OF
     try:
-        words = {(b.decode("utf-8") if isinstance(b, bytes) else b) for r in _leaf_readers(st) for b in r.lexicon("spell")}
+        for r in _leaf_readers(st):
+            for b in r.lexicon("spell"):
+                w = b.decode("utf-8") if isinstance(b, bytes) else b
+                if w not in cache:
+                    if len(cache) >= search.TERM_CACHE_MAX * 9 // 10:
+                        return  # leave room, or the searches' own words would clear it
+                    search.analyzed_term(w)
+                if pause():
+                    yield
     except Exception:
         return
-    if len(cache) + len(words) > 500_000:
-        return  # the cache would be cleared under us; stay lazy
-    for w in words:
-        if w not in cache:
-            search.analyzed_term(w)
 
 
 def run(index: Any, built: Any, filters: dict[str, list[str]], page: int, per_page: int, group: str | None, want_facets: bool, snippets: bool, notes: list[str]) -> tuple[int, list[Any], dict[str, Any]] | None:

@@ -16,6 +16,7 @@ is answered from its words alone, with a note.
 from __future__ import annotations
 
 import html
+import logging
 import json
 import math
 import os
@@ -52,6 +53,7 @@ SYNONYMS_FILE = DATA_DIR / "synonyms.toml"
 # facet name in responses / filter keyword → index field
 FACETS = {"treatment": "treatment", "condition": "condition", "claim": "claim_type", "evidence": "evidence"}
 TEXT_FIELDS = ("text", "title", "heading")
+log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _LONE_FIELD = re.compile(r"(?<![\w\"])(\w+):(?=\s|$|\)|\()")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -461,6 +463,7 @@ class QueryBuilder:
 
 
 _TERM_OF: dict[str, str | None] = {}
+TERM_CACHE_MAX = 500_000  # words; then _TERM_OF starts over
 _UNSEEN = object()
 _SPANS_OF: dict[str, list[tuple[str, int, int]]] = {}
 
@@ -472,7 +475,7 @@ def analyzed_term(word: str) -> str | None:
     except KeyError:
         got = [t.text for t in analyzer()(word)]
         term = got[0] if len(got) == 1 else None
-        if len(_TERM_OF) > 500_000:
+        if len(_TERM_OF) >= TERM_CACHE_MAX:
             _TERM_OF.clear()
         _TERM_OF[word] = term
         return term
@@ -678,10 +681,12 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
 class Index:
     """A searchable index; one per process, safe to share between threads."""
 
-    def __init__(self, root: Path, settings: Settings, ranking: Ranking | None = None):
+    def __init__(self, root: Path, settings: Settings, ranking: Ranking | None = None, *, background_warm: bool = False):
         self.root = Path(root)
         self.settings = settings
         self.ranking = ranking or Ranking()
+        # a server warms each new commit in slices beside its searches (see fastscore.warm_steps)
+        self.background_warm = background_warm
         self._lock = threading.RLock()
         self._stamp: tuple[Any, ...] | None = None
         self._syn_stamp: float | None = None
@@ -695,12 +700,12 @@ class Index:
 
     # opening and refreshing ------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, settings: Settings | None = None, ranking: Ranking | None = None) -> "Index":
+    def open(cls, path: str | os.PathLike[str] | None = None, settings: Settings | None = None, ranking: Ranking | None = None, *, background_warm: bool = False) -> "Index":
         settings = settings or load_settings()
         root = Path(path) if path is not None else settings.index
         if not index_exists(root):
             raise IndexMissing(f"no index at {root}; build one with `relief ingest PATH --index {root}`")
-        return cls(root, settings, ranking)
+        return cls(root, settings, ranking, background_warm=background_warm)
 
     def _disk_stamp(self) -> tuple[Any, ...]:
         try:
@@ -728,6 +733,35 @@ class Index:
             if fx.uses < 2:
                 fx.uses = 2
                 fastscore.warm(self, fx)
+
+    def warm_in_background(self, fx: Any) -> threading.Thread:
+        """Warm this commit's caches in a thread, a slice at a time under the lock.
+
+        Searches meanwhile run cold (tens of ms more) instead of waiting seconds for the
+        whole warm-up; the thread stops early when a newer commit replaces this one.
+        """
+        from . import fastscore
+
+        st = self._state
+
+        def work() -> None:
+            steps = fastscore.warm_steps(self, fx)
+            while True:
+                with self._lock:
+                    if self._state is not st or st is None or st.fast is not fx:
+                        return
+                    try:
+                        next(steps)
+                    except StopIteration:
+                        return
+                    except Exception:  # a cache left cold only costs speed
+                        log.warning("background warm-up of %s stopped", self.root, exc_info=True)
+                        return
+                time.sleep(0.001)  # a waiting search takes the lock now
+
+        thread = threading.Thread(target=work, name="relief-warm", daemon=True)
+        thread.start()
+        return thread
 
     def refresh(self) -> bool:
         """Pick up a newer commit or a swapped rebuild; cheap when nothing changed.

@@ -28,7 +28,8 @@ class IndexProvider:
     def _open_real(self) -> Any:
         from indexer.search import Index
 
-        return Index.open(self.settings.index, settings=self.settings)
+        # a new commit is warmed beside the searches, so none waits seconds for it
+        return Index.open(self.settings.index, settings=self.settings, background_warm=True)
 
     def get(self) -> Any:
         """The open index, refreshed so a newly committed index is seen; NoIndex when absent."""

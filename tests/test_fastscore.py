@@ -390,3 +390,58 @@ def test_warm_fills_the_frequencies_feedback_already_reads(synthetic_path: Path)
         assert text_terms and all(t in table for t in text_terms)
     finally:
         idx.close()
+
+
+def _warm_threads() -> list[Any]:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "relief-warm"]
+
+
+def _wait_for(condition: Any, seconds: float = 60.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_background_warm_leaves_the_search_that_asks_for_it_unblocked(synthetic_path: Path) -> None:
+    """A server's second search of a commit starts the warm-up and returns before any of it."""
+    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
+    inline = _with_vocab(_open(synthetic_path, True))
+    try:
+        with bg._lock:  # the warm thread needs the lock for every slice, so it waits for us
+            bg.search(SYNTHETIC_QUERIES[0])
+            bg.search(SYNTHETIC_QUERIES[1])
+            fx = bg._state.fast
+            assert fx.uses == 2 and not fx.warmed and _warm_threads()
+            st = bg._state
+            assert not fx._pinned  # not one slice has run
+        assert _wait_for(lambda: fx.warmed), "the background warm-up never finished"
+        assert fx._pinned
+        reader = bg._s.reader()
+        assert all(t in st.df for t in (x.decode() if isinstance(x, bytes) else x for x in reader.lexicon("text")))
+        inline.search(SYNTHETIC_QUERIES[0])
+        inline.search(SYNTHETIC_QUERIES[1])  # warms inline
+        assert inline._state.fast.warmed
+        for q in SYNTHETIC_QUERIES:
+            _same(bg.search(q), inline.search(q), q)
+    finally:
+        bg.close()
+        inline.close()
+
+
+def test_background_warm_stops_when_its_commit_is_gone(synthetic_path: Path) -> None:
+    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
+    with bg._lock:
+        bg.search(SYNTHETIC_QUERIES[0])
+        bg.search(SYNTHETIC_QUERIES[1])
+        fx = bg._state.fast
+        assert _warm_threads()
+        bg.close()  # what a swap to a newer commit does to this one
+    assert _wait_for(lambda: not _warm_threads()), "the warm thread outlived its commit"
+    assert not fx.warmed

@@ -696,3 +696,12 @@ def test_snippets_only_keep_mark_tags() -> None:
     assert str(safe_snippet("<script>alert(1)</script><mark>x")) == "&lt;script&gt;alert(1)&lt;/script&gt;<mark>x</mark>"
     assert str(safe_snippet("</mark><MARK>y</mark></mark>")) == "<mark>y</mark>"
     assert str(safe_snippet('<mark onclick="x">z</mark>')) == "&lt;mark onclick=&#34;x&#34;&gt;z"
+
+
+def test_the_app_warms_new_commits_beside_its_searches(built_index: Path) -> None:
+    app = create_app(load_settings(env={}, index=built_index))
+    index = app.extensions[EXTENSION].get()
+    try:
+        assert index.background_warm  # a search never waits for a whole warm-up
+    finally:
+        index.close()
