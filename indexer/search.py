@@ -748,7 +748,7 @@ class Index:
             steps = fastscore.warm_steps(self, fx)
             while True:
                 with self._lock:
-                    if self._state is not st or st is None or st.fast is not fx:
+                    if st is None or self._state is not st or st.fast is not fx:
                         return
                     try:
                         next(steps)
