@@ -360,15 +360,20 @@ def _disk_full_check(index: Path, corpus: Corpus, run: Callable[[], subprocess.C
     return figures
 
 
-def disk_full_fsize(work: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Injected write error: RLIMIT_FSIZE makes writes past 64 KB fail with EFBIG."""
-    corpus = Corpus(work / "fsize-pages", 3)
-    index = work / "fsize-index"
-    for pid in range(20):
+def _first_commit(corpus: Corpus, index: Path, pages: int = 20) -> None:
+    """The committed index a disk-full check then tries to overwrite."""
+    for pid in range(pages):
         corpus.write(pid)
     first = ingest(index, corpus.folder)
     if first.returncode != 0:
         raise AssertionError(first.stderr)
+
+
+def disk_full_fsize(work: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Injected write error: RLIMIT_FSIZE makes writes past 64 KB fail with EFBIG."""
+    corpus = Corpus(work / "fsize-pages", 3)
+    index = work / "fsize-index"
+    _first_commit(corpus, index)
     return _disk_full_check(index, corpus, lambda: ingest(index, corpus.folder, preexec=_limit_file_size(64 * 1024)),
                             "write error (RLIMIT_FSIZE 64 KB)", log)
 
@@ -385,11 +390,7 @@ def disk_full_tmpfs(work: Path, size: str = "4m", log: Callable[[str], None] = p
     try:
         corpus = Corpus(work / "tmpfs-pages", 4)
         index = mnt / "index"
-        for pid in range(20):
-            corpus.write(pid)
-        first = ingest(index, corpus.folder)
-        if first.returncode != 0:
-            raise AssertionError(first.stderr)
+        _first_commit(corpus, index)
         # fill the disk further so the next commit cannot fit
         filler = mnt / "filler"
         free = shutil.disk_usage(mnt).free
