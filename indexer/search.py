@@ -687,6 +687,7 @@ class Index:
         self.ranking = ranking or Ranking()
         # a server warms each new commit in slices beside its searches (see fastscore.warm_steps)
         self.background_warm = background_warm
+        self._warming: tuple[Any, Any, Any] | None = None  # (state, fast index, warm_steps)
         self._lock = threading.RLock()
         self._stamp: tuple[Any, ...] | None = None
         self._syn_stamp: float | None = None
@@ -735,33 +736,46 @@ class Index:
                 fastscore.warm(self, fx)
 
     def warm_in_background(self, fx: Any) -> threading.Thread:
-        """Warm this commit's caches in a thread, a slice at a time under the lock.
+        """Warm this commit's caches a slice at a time: in a thread, and after each search.
 
         Searches meanwhile run cold (tens of ms more) instead of waiting seconds for the
-        whole warm-up; the thread stops early when a newer commit replaces this one.
+        whole warm-up. A busy searcher re-takes the lock before a waiting thread wakes, so
+        each search also runs one slice: the warm-up advances under load too. It stops
+        early when a newer commit replaces this one.
         """
         from . import fastscore
 
-        st = self._state
+        self._warming = (self._state, fx, fastscore.warm_steps(self, fx))
 
         def work() -> None:
-            steps = fastscore.warm_steps(self, fx)
             while True:
                 with self._lock:
-                    if st is None or self._state is not st or st.fast is not fx:
-                        return
-                    try:
-                        next(steps)
-                    except StopIteration:
-                        return
-                    except Exception:  # a cache left cold only costs speed
-                        log.warning("background warm-up of %s stopped", self.root, exc_info=True)
+                    if not self._warm_slice():
                         return
                 time.sleep(0.001)  # a waiting search takes the lock now
 
         thread = threading.Thread(target=work, name="relief-warm", daemon=True)
         thread.start()
         return thread
+
+    def _warm_slice(self) -> bool:
+        """One slice of a background warm-up (under the lock); False once there is none."""
+        if self._warming is None:
+            return False
+        st, fx, steps = self._warming
+        if st is None or self._state is not st or st.fast is not fx:
+            self._warming = None
+            return False
+        try:
+            next(steps)
+        except StopIteration:
+            self._warming = None
+            return False
+        except Exception:  # a cache left cold only costs speed
+            log.warning("background warm-up of %s stopped", self.root, exc_info=True)
+            self._warming = None
+            return False
+        return True
 
     def refresh(self) -> bool:
         """Pick up a newer commit or a swapped rebuild; cheap when nothing changed.
@@ -938,7 +952,9 @@ class Index:
         started = time.perf_counter()
         with self._lock:
             try:
-                return self._search(q, page, per_page, group, treatment, condition, claim, evidence, facets, snippets, spell, debug, started)
+                response = self._search(q, page, per_page, group, treatment, condition, claim, evidence, facets, snippets, spell, debug, started)
+                self._warm_slice()
+                return response
             except (OSError, EOFError, struct.error) as exc:
                 raise store.StoreCorrupt(f"cannot read the index at {self.root}: {exc}; rebuild it with `relief ingest --rebuild`") from exc
 

@@ -1,10 +1,10 @@
 """Search latency right after a commit: warm-up inside a search vs beside the searches.
 
-    .venv/bin/python scripts/bench_commit.py [--index /tmp/relief-bench/index] [--seconds 15]
+    .venv/bin/python scripts/bench_commit.py [--index /tmp/relief-bench/index] [--seconds 30]
 
 A server opened on a large index (`scripts/bench_search.py --large` builds one into
 /tmp/relief-bench/index) is warmed, then an editor commits one new page. The server
-picks the commit up and keeps searching for `--seconds`; the run prints the slowest
+picks the commit up and keeps searching (bench_search.py's query mix) for `--seconds`; the run prints the slowest
 search, p99 and p50, and when the warm-up finished. Both ways run in one process on
 copies of the same index, one after the other: `inline` (the second search of a commit
 warms the caches, as a batch run wants) and `background` (what `relief serve` does:
@@ -14,7 +14,6 @@ slices of ~20 ms under the lock, beside the searches).
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import subprocess
@@ -26,18 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_search import make_queries  # noqa: E402  (the same query mix as the latency benchmark)
 from indexer.config import load_settings  # noqa: E402
 from indexer.search import Index  # noqa: E402
 
 PAGE = """<html><head><title>{word} stretches</title></head><body><main><h1>{word} stretches</h1>
 <p>A {word} stretching routine for a stiff lower back, done slowly each morning.</p></main></body></html>"""
-
-
-def words_of(index: Index, n: int = 400, seed: int = 3) -> list[str]:
-    reader = index._s.reader()
-    vocab = [w.decode() if isinstance(w, bytes) else w for w, info in reader.iter_field("spell") if info.doc_frequency() >= 20]
-    vocab = [w for w in vocab if w.isalpha() and len(w) >= 4]
-    return random.Random(seed).sample(vocab, min(n, len(vocab)))
 
 
 def one_way(source: Path, background: bool, seconds: float, work: Path) -> str:
@@ -48,21 +41,20 @@ def one_way(source: Path, background: bool, seconds: float, work: Path) -> str:
     (pages / "new.html").write_text(PAGE.format(word=f"zq{index_dir.name}"), encoding="utf-8")
     index = Index.open(index_dir, settings=load_settings(env={}, index=index_dir), background_warm=background)
     index.warm()
-    words = words_of(index)
-    index.search(" ".join(words[:2]))
+    queries = make_queries(index, 2000)
+    index.search(queries[-1])
     done = subprocess.run([sys.executable, "-m", "indexer.cli", "ingest", str(pages), "--index", str(index_dir)], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"ingest failed: {done.stderr.strip()}")
     t0 = time.perf_counter()
     index.refresh()
     refresh_ms = (time.perf_counter() - t0) * 1000
-    rng = random.Random(1)
     times: list[float] = []
     warmed_at = None
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         t = time.perf_counter()
-        index.search(" ".join(rng.sample(words, 2)))
+        index.search(queries[len(times) % len(queries)])
         times.append((time.perf_counter() - t) * 1000)
         fx = index._state.fast
         if warmed_at is None and fx is not None and fx.warmed:
@@ -77,7 +69,7 @@ def one_way(source: Path, background: bool, seconds: float, work: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", default="/tmp/relief-bench/index", help="a built index to copy (not modified)")
-    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
     args = ap.parse_args(argv)
     source = Path(args.index)
     if not source.exists():

@@ -410,7 +410,7 @@ def _wait_for(condition: Any, seconds: float = 60.0) -> bool:
 
 
 def test_background_warm_leaves_the_search_that_asks_for_it_unblocked(synthetic_path: Path) -> None:
-    """A server's second search of a commit starts the warm-up and returns before any of it."""
+    """A server's second search of a commit starts the warm-up and returns long before its end."""
     bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
     inline = _with_vocab(_open(synthetic_path, True))
     try:
@@ -445,3 +445,21 @@ def test_background_warm_stops_when_its_commit_is_gone(synthetic_path: Path) -> 
         bg.close()  # what a swap to a newer commit does to this one
     assert _wait_for(lambda: not _warm_threads()), "the warm thread outlived its commit"
     assert not fx.warmed
+
+
+def test_background_warm_advances_with_the_searches_of_a_busy_server(synthetic_path: Path) -> None:
+    """A searcher that re-takes the lock at once would starve the warm thread; each search
+    runs one slice, so the warm-up ends under load too."""
+    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
+    try:
+        with bg._lock:  # the thread gets no turn at all: only the searches can warm
+            bg.search(SYNTHETIC_QUERIES[0])
+            bg.search(SYNTHETIC_QUERIES[1])
+            fx = bg._state.fast
+            for i in range(10_000):
+                if fx.warmed:
+                    break
+                bg.search(SYNTHETIC_QUERIES[i % len(SYNTHETIC_QUERIES)])
+            assert fx.warmed and fx._pinned
+    finally:
+        bg.close()
