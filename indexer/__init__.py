@@ -2,6 +2,6 @@
 
 from .config import Settings, load_settings
 from .model import SearchResponse
-from .search import Index
+from .search import Index, SearchRequest
 
-__all__ = ["Index", "SearchResponse", "Settings", "load_settings"]
+__all__ = ["Index", "SearchRequest", "SearchResponse", "Settings", "load_settings"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 from whoosh.analysis import (
     Analyzer,
@@ -19,12 +18,13 @@ from whoosh.analysis import (
     StopFilter,
 )
 
+from .fields import DATA_DIR
+
 # Letters and digits; underscores, hyphens and apostrophes split words, so
 # "trigger-point" and "trigger point" give the same terms.
 TOKEN_PATTERN = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 
 
-DATA_DIR = Path(__file__).parent / "data"
 
 
 def _data_lines(name: str) -> list[str]:
@@ -52,7 +52,7 @@ class SpellingFilter(Filter):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SpellingFilter) and other.mapping == self.mapping
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         mapping = self.mapping
         for t in tokens:
             t.text = mapping.get(t.text, t.text)

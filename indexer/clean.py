@@ -516,7 +516,7 @@ def _hidden(attrs: dict) -> bool:
     if attrs.get("aria-hidden") == "true":
         return True
     style = attrs.get("style")
-    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+    return isinstance(style, str) and bool(style) and _HIDDEN_STYLE.search(style) is not None
 
 
 def _classify(name: str, attrs: dict) -> tuple[bool, float]:
@@ -820,7 +820,7 @@ def _assemble(segs: list[_Seg], layout_tables: set[int]) -> list[Block]:
         if s.kind == "heading":
             blocks.append(Block(s.text, "heading", s.level))
         elif s.kind in ("quote", "pre"):
-            blocks.append(Block(s.text, s.kind))
+            blocks.append(Block(s.text, "quote" if s.kind == "quote" else "pre"))
         else:
             blocks.append(Block(s.text))
         i += 1

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from .config import SETTINGS, Settings, load_settings
 from .model import IngestReport, SearchResponse
@@ -210,35 +209,11 @@ def cmd_claims(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .search import index_exists
-
-    if not index_exists(settings.index):
-        if not settings.corpus.exists():
-            raise CliError(f"no index at {settings.index} and no corpus folder at {settings.corpus} to build one from")
-        from .pipeline import ingest
-
-        print(f"No index at {settings.index}: building it from {settings.corpus} …", file=sys.stderr)
-        report = ingest([str(settings.corpus)], settings)
-        print(f"  {report.added} pages, {report.passages} passages, {len(report.skipped)} skipped", file=sys.stderr)
-    import waitress
-
-    from search_web import create_app
-    from search_web.indexes import EXTENSION, NoIndex
-
-    app = create_app(settings)
-    started = time.perf_counter()
-    try:
-        app.extensions[EXTENSION].get().warm()
-        print(f"Index warmed in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    except NoIndex:
-        pass  # pages say how to build one; the first request after that opens it
-    print(f"Relief Index serving {settings.index} on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="relief")
-    return 0
+# a command added by another package (search_web adds `serve`): (subparsers, common options)
+AddCommand = Callable[[Any, argparse.ArgumentParser], None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", metavar="DIR", help="index folder (default: $RELIEF_INDEX or instance/index)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -284,11 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", parents=[common], help="counts and size of the index")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("serve", parents=[common], help="serve the web UI and JSON API")
-    p.add_argument("--host", help="address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 5000)")
-    p.add_argument("--corpus", help="folder to build the index from when it is missing")
-    p.set_defaults(func=cmd_serve)
+    for add in commands:
+        add(sub, common)
 
     p = sub.add_parser("settings", help="list every setting with its default and environment variable")
     p.set_defaults(func=lambda args, settings: _print_settings())
@@ -301,8 +273,9 @@ def _print_settings() -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, commands: Sequence[AddCommand] = ()) -> int:
+    """The `relief` command; `commands` adds subcommands the core does not know (serve)."""
+    parser = build_parser(commands)
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes")}
     try:

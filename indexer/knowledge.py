@@ -16,14 +16,13 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from .analysis import terms, terms_with_spans
 from .model import Claim, Page, Passage, Sentence
 from .vocabulary import Vocabulary, load_vocabulary
+from .fields import DATA_DIR
 
-DATA_DIR = Path(__file__).parent / "data"
 Tok = tuple[str, int, int]
 
 # Precedence of claim types when several fire (the first is the primary type).

@@ -171,13 +171,14 @@ class SearchResult:
     text: str = ""
     treatments: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
-    claims: tuple[dict[str, Any], ...] = ()
+    claims: tuple[Claim, ...] = ()
     more_on_page: int = 0  # with group=page: other matching passages of this page
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("treatments", "conditions", "claims"):
+        for k in ("treatments", "conditions"):
             d[k] = list(d[k])
+        d["claims"] = [c.to_dict() for c in self.claims]
         return d
 
 

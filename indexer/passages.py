@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
 
 from .model import Block, Page, Passage, Sentence
+from .fields import DATA_DIR
 
 MIN_WORDS = 40
 MAX_WORDS = 250
-DATA_DIR = Path(__file__).parent / "data"
 _WORD = re.compile(r"\S+")
 
 

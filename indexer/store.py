@@ -63,7 +63,7 @@ class StoreCorrupt(StoreError):
     """The index folder exists but cannot be read."""
 
 
-def spell_analyzer():  # type: ignore[no-untyped-def]
+def spell_analyzer() -> Any:
     """Surface words, lowercased, unstemmed: the vocabulary "did you mean" draws from."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
 
@@ -212,11 +212,11 @@ else:  # pragma: no cover - Windows
 
     def _lock_file(fh: Any) -> None:
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
 
     def _unlock_file(fh: Any) -> None:
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- documents

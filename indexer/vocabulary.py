@@ -18,7 +18,7 @@ from typing import Iterable, Literal
 
 from .analysis import terms, terms_with_spans
 
-DATA_DIR = Path(__file__).parent / "data"
+from .fields import DATA_DIR
 Kind = Literal["treatment", "condition"]
 KINDS: dict[str, str] = {
     "treatment": "treatment",
@@ -153,8 +153,8 @@ class Vocabulary:
         for concepts in self._concepts.values():
             for concept in concepts.values():
                 chain = [concept.id]
-                while concepts[chain[-1]].parent:
-                    chain.append(concepts[chain[-1]].parent)
+                while parent := concepts[chain[-1]].parent:
+                    chain.append(parent)
                 self._ancestors.setdefault(concept.id, tuple(chain))
 
     @staticmethod

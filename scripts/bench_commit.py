@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import percentile  # noqa: E402
 
 from bench_search import make_queries  # noqa: E402  (the same query mix as the latency benchmark)
 from indexer.config import load_settings  # noqa: E402
@@ -56,14 +56,14 @@ def one_way(source: Path, background: bool, seconds: float, work: Path) -> str:
         t = time.perf_counter()
         index.search(queries[len(times) % len(queries)])
         times.append((time.perf_counter() - t) * 1000)
-        fx = index._state.fast
-        if warmed_at is None and fx is not None and fx.warmed:
+        gen = index.generation
+        if warmed_at is None and gen.has_arrays and gen.arrays().warmed:
             warmed_at = time.perf_counter() - start
     index.close()
     times.sort()
     warm = f"{warmed_at:.1f} s" if warmed_at is not None else "not within the run"
     return (f"  {'background' if background else 'inline':<10}  refresh {refresh_ms:5.0f} ms   {len(times):5d} searches   "
-            f"slowest {times[-1]:7.0f} ms   p99 {times[int(0.99 * len(times))]:5.0f} ms   p50 {statistics.median(times):5.1f} ms   warmed after {warm}")
+            f"slowest {times[-1]:7.0f} ms   p99 {percentile(times, 99):5.0f} ms   p50 {statistics.median(times):5.1f} ms   warmed after {warm}")
 
 
 def main(argv: list[str] | None = None) -> int:

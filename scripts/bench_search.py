@@ -29,21 +29,14 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, passages_of, percentile, spell_words  # noqa: E402
 
 from indexer.config import load_settings  # noqa: E402
 from indexer.pipeline import ingest  # noqa: E402
-from indexer import search as search_module  # noqa: E402
 from indexer.search import Index  # noqa: E402
 
 DOC_FOLDERS = [Path("/usr/share/doc/python3.11/html"), Path("/usr/share/doc/linux-doc-6.1"), Path("/usr/share/doc/linux-doc")]
-
-
-def percentile(values: list[float], p: float) -> float:
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, round(p / 100 * (len(s) - 1))))
-    return s[k]
 
 
 def ensure_index(sources: list[Path], index: Path) -> None:
@@ -72,22 +65,9 @@ def ensure_large(sources: list[Path], index: Path, cache: Path, target: int = 90
     ingest([str(copy)], load_settings(env={}, index=index))
 
 
-def passages_of(index: Index) -> list[tuple[str, str, str]]:
-    reader = index._s.reader()
-    return [(f["passage_id"], f.get("title", ""), f.get("text", "")) for _, f in reader.iter_docs()]
-
-
 def make_queries(index: Index, n: int, seed: int = 7) -> list[str]:
-    reader = index._s.reader()
-    total = reader.doc_count()
-    vocab = []
-    for word, info in reader.iter_field("spell"):
-        w = word.decode() if isinstance(word, bytes) else word
-        if w.isalpha() and len(w) >= 4:
-            df = info.doc_frequency()
-            if 3 <= df <= max(4, total // 20):
-                vocab.append(w)
-    vocab.sort()
+    total = index.stats()["passages"]
+    vocab = [w for w, df in spell_words(index) if w.isalpha() and len(w) >= 4 and 3 <= df <= max(4, total // 20)]
     rng = random.Random(seed)
     return [" ".join(rng.sample(vocab, rng.randint(2, 4))) for _ in range(n)]
 
@@ -111,8 +91,6 @@ def search_fts5(db: sqlite3.Connection, q: str) -> None:
 def timed_round(index_path: Path, db: sqlite3.Connection, queries: list[str]) -> tuple[list[float], list[float]]:
     """One pass over the queries with a freshly opened Index, each query timed on both
     engines back to back, so a slow moment of the shared machine hits both alike."""
-    search_module._SPANS_OF.clear()  # process-wide memo of analyzed passages: start cold
-    search_module._TERM_OF.clear()
     index = Index.open(index_path, settings=load_settings(env={}, index=index_path))
     for q in queries[:20]:  # warm caches (the second search warms postings and facets)
         index.search(q)

@@ -34,10 +34,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "scripts"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, percentile  # noqa: E402
 
 import crash_ingest  # noqa: E402
 
@@ -205,7 +203,7 @@ def run_check(work: Path, pages: int, threads: int, procs: int, seed: int = 5, l
         errors=sum(r["n_errors"] for r in results),
         empty=sum(r["n_empty"] for r in results),
         p50_ms=round(statistics.median(lat), 1) if lat else None,
-        p99_ms=round(lat[int(len(lat) * 0.99) - 1], 1) if lat else None,
+        p99_ms=round(percentile(lat, 99), 1) if lat else None,
         first_errors=[e for r in results for e in r["errors"]][:3],
         first_empty=[e for r in results for e in r["empty"]][:10],
     )

@@ -41,9 +41,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT  # noqa: E402
 
 VOCAB = (
     "back pain stiffness ache relief gentle walking stretching heat cold massage posture spine disc "

@@ -33,13 +33,12 @@ import hashlib
 import json
 import re
 import sys
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT  # noqa: E402
 
 from indexer.config import Settings  # noqa: E402
 from indexer.model import Claim, Page  # noqa: E402
@@ -189,9 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     gold, mode = load_gold(args.gold)
     folder = args.corpus if mode == "text" else args.seed_dir
     paths = sorted(str(p) for p in folder.iterdir() if p.suffix in (".html", ".htm", ".txt", ".jsonl", ".gz") and p.name != "README.md")
-    started = time.perf_counter()
     pages, errors = extract_paths(paths, Settings())
-    seconds = time.perf_counter() - started
     wanted = {row["page"] for row in gold}
     pages = [p for p in pages if p.page_id in wanted]
     missing = wanted - {p.page_id for p in pages}
@@ -201,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         gold=str(args.gold),
         pages=len(wanted),
         unmatched=len(unmatched),
-        
+
     )
     if args.json:
         if not args.errors:

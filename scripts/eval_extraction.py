@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402,F401  (the project on the import path)
 
 from indexer.clean import clean_page  # noqa: E402
 from indexer.model import Page, RawPage  # noqa: E402

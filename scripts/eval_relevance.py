@@ -30,8 +30,8 @@ import time
 from dataclasses import fields, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT  # noqa: E402
 
 from indexer.config import load_settings  # noqa: E402
 from indexer.pipeline import ingest  # noqa: E402

@@ -41,13 +41,11 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "scripts"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, percentile  # noqa: E402
 
 import crash_ingest  # noqa: E402
 
@@ -64,7 +62,7 @@ def free_port() -> int:
 
 
 def start_server(index: Path, port: int, threads: int | None = None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "indexer.cli", "serve", "--index", str(index), "--host", HOST, "--port", str(port)]
+    cmd = [sys.executable, "-m", "search_web.cli", "serve", "--index", str(index), "--host", HOST, "--port", str(port)]
     env = None
     if threads:
         import os
@@ -151,7 +149,7 @@ def run_phase(port: int, urls: list[str], connections: int, seconds: float) -> d
     dropped = [d for c in clients for d in c.dropped]
 
     def pct(p: float) -> float:
-        return round(lat[min(len(lat) - 1, int(len(lat) * p))], 1) if lat else float("nan")
+        return round(percentile(lat, p * 100), 1)
 
     return {
         "connections": connections,
@@ -192,7 +190,7 @@ def wrk_phase(port: int, connections: int, seconds: int) -> dict[str, Any] | Non
     wrk = shutil.which("wrk")
     if not wrk:
         return None
-    out = subprocess.run([wrk, f"-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
+    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
                           f"http://{HOST}:{port}/api/search?q=back+pain"], capture_output=True, text=True, timeout=seconds + 60)
     text = out.stdout
     fig: dict[str, Any] = {"raw": text}

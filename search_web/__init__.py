@@ -1,6 +1,6 @@
 """Relief Index web app: HTML pages and a JSON API over `indexer`'s public API.
 
-`create_app(settings)` builds the app; `relief serve` hands it to waitress. Views are thin:
+`create_app(settings)` builds the app; `relief serve` (search_web.cli) hands it to waitress. Views are thin:
 they parse parameters (params.py), call the index, and render. Every response carries the
 same security headers, and every error, HTML or JSON, comes from one set of handlers.
 """
@@ -12,9 +12,11 @@ from typing import Any, Mapping
 
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestURITooLarge
 
 from indexer.config import Settings, load_settings
 
+from . import api, views
 from .errors import register_error_handlers
 from .indexes import EXTENSION, IndexProvider
 
@@ -72,8 +74,6 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.extensions[EXTENSION] = IndexProvider(settings)
 
-    from . import api, views
-
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_error_handlers(app)
@@ -81,8 +81,6 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _cap_url() -> None:
         if len(request.query_string) > MAX_QUERY_STRING_BYTES or len(request.path) > MAX_QUERY_STRING_BYTES:
-            from werkzeug.exceptions import RequestURITooLarge
-
             raise RequestURITooLarge(
                 f"The address is longer than {MAX_QUERY_STRING_BYTES // 1024} KB; shorten the query."
             )

@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import present
+from .indexes import get_index, settings
 from .params import BadParameter, check_known, parse_claims, parse_search
-from .views import get_index, load_claims, load_page, load_treatments, settings
+from .reads import find_claims, find_page
 
 bp = Blueprint("api", __name__)
 
@@ -28,44 +28,38 @@ def search() -> Response:
     params = parse_search(request.args, settings())
     if params.is_empty:
         raise BadParameter("q", "parameter 'q' is missing: give a query, or at least one filter")
-    index = get_index()
-    return jsonify(index.search(params.q, **params.kwargs()).to_dict())
+    return jsonify(get_index().run(params.request()).to_dict())
 
 
 @bp.get("/api/pages/<path:page_id>")
 def page(page_id: str) -> Response:
     check_known(request.args, ())
-    return jsonify({"page": load_page(get_index(), page_id)})
+    return jsonify({"page": find_page(get_index(), page_id).to_dict()})
 
 
 @bp.get("/api/claims")
 def claims() -> Response:
     params = parse_claims(request.args)
     index = get_index()
-    treatments = load_treatments(index)
-    if params.treatment is None:
-        report = present.as_dict(index.claims(treatment=None, type=params.type))
-    else:
-        report = load_claims(index, params, treatments)
-    return jsonify({"treatment": params.treatment, "type": params.type, "report": report})
+    report = index.claims(treatment=None, type=params.type) if params.treatment is None else find_claims(index, params, index.treatments())
+    return jsonify({"treatment": params.treatment, "type": params.type, "report": report.to_dict() if report is not None else None})
 
 
 @bp.get("/api/treatments")
 def treatments() -> Response:
     check_known(request.args, ())
-    return jsonify({"treatments": load_treatments(get_index())})
+    return jsonify({"treatments": [t.to_dict() for t in get_index().treatments()]})
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
     check_known(request.args, ())
-    index = get_index()
-    stats = present.as_dict(index.stats())
+    stats = get_index().stats()
     config = settings()
     return jsonify(
         {
             "status": "ok",
-            "index": stats if isinstance(stats, dict) else {},
+            "index": stats,
             "settings": {f.name: _plain(getattr(config, f.name)) for f in fields(config)},
         }
     )

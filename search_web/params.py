@@ -13,10 +13,9 @@ from typing import Iterable, Mapping
 from werkzeug.datastructures import MultiDict
 
 from indexer.config import Settings
-
-FACETS: tuple[str, ...] = ("treatment", "condition", "claim", "evidence")
-CLAIM_TYPES: tuple[str, ...] = ("efficacy", "comparison", "statistic", "mechanism", "caution")
-EVIDENCE: tuple[str, ...] = ("study", "expert", "none")
+from indexer.fields import CLAIM_TYPES, EVIDENCE_VALUES
+from indexer.fields import FACET_NAMES as FACETS
+from indexer.search import SearchRequest
 GROUPS: tuple[str, ...] = ("page",)
 MAX_PAGE = 1000  # deeper than any person pages; keeps a crafted URL from asking for offset 10^9
 MAX_FILTER_VALUES = 20
@@ -59,14 +58,12 @@ class SearchParams:
     def is_active(self, name: str, value: str) -> bool:
         return value in self.filters.get(name, ())
 
-    def kwargs(self) -> dict[str, object]:
-        """Keyword arguments for `Index.search`."""
-        return {
-            "page": self.page,
-            "per_page": self.per_page,
-            "group": self.group,
-            **{name: list(self.filters[name]) if self.filters.get(name) else None for name in FACETS},
-        }
+    def request(self) -> SearchRequest:
+        """The search these parameters ask for."""
+        values = {name: list(self.filters[name]) if self.filters.get(name) else None for name in FACETS}
+        return SearchRequest(
+            self.q, self.page, self.per_page, self.group, values["treatment"], values["condition"], values["claim"], values["evidence"]
+        )
 
     # --- links: each returns the query-string pairs of a changed search ----------------
     def pairs(self) -> list[tuple[str, str]]:
@@ -154,8 +151,8 @@ def _filter_values(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
         value = value.lower()
         if name == "claim" and value not in CLAIM_TYPES:
             raise BadParameter(name, f"parameter 'claim' must be one of {', '.join(CLAIM_TYPES)}, not {_show(value)}")
-        if name == "evidence" and value not in EVIDENCE:
-            raise BadParameter(name, f"parameter 'evidence' must be one of {', '.join(EVIDENCE)}, not {_show(value)}")
+        if name == "evidence" and value not in EVIDENCE_VALUES:
+            raise BadParameter(name, f"parameter 'evidence' must be one of {', '.join(EVIDENCE_VALUES)}, not {_show(value)}")
         if not _SLUG.match(value):
             raise BadParameter(
                 name, f"parameter '{name}' must be an id such as 'massage-therapy' (letters, digits, hyphens), not {_show(value)}"

@@ -9,21 +9,20 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-FACET_TITLES = {"treatment": "Treatment", "condition": "Condition", "claim": "Claim type", "evidence": "Evidence"}
-CLAIM_LABELS = {
-    "efficacy": "Efficacy",
-    "comparison": "Comparison",
-    "statistic": "Statistic",
-    "mechanism": "Mechanism",
-    "caution": "Caution",
-}
-EVIDENCE_LABELS = {"study": "Cites a study", "expert": "Expert opinion", "none": "No evidence cited"}
-POLARITY_LABELS = {"positive": "In favour", "negative": "Against"}
+from indexer.fields import CLAIM_TYPES, EVIDENCE_VALUES, FACET_NAMES, POLARITIES
+from indexer.model import Claim
+from indexer.search import ClaimRecord, Contradiction
+from indexer.vocabulary import Vocabulary, VocabularyError, load_vocabulary
+
+FACET_TITLES = dict(zip(FACET_NAMES, ("Treatment", "Condition", "Claim type", "Evidence")))
+CLAIM_LABELS = dict(zip(CLAIM_TYPES, ("Efficacy", "Comparison", "Statistic", "Mechanism", "Caution")))
+EVIDENCE_LABELS = dict(zip(EVIDENCE_VALUES, ("Cites a study", "Expert opinion", "No evidence cited")))
+POLARITY_LABELS = dict(zip(POLARITIES, ("In favour", "Against")))
 EXAMPLE_QUERIES = (
     "massage for lower back pain",
     "is heat or ice better",
@@ -36,24 +35,19 @@ _MARK = re.compile(r"(<mark>|</mark>)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> Any:
+def _vocabulary() -> Vocabulary | None:
     try:
-        from indexer.vocabulary import load_vocabulary
-
         return load_vocabulary()
-    except Exception:  # not written yet, or a broken data file: fall back to ids
+    except (VocabularyError, OSError, UnicodeDecodeError):  # a broken data file: fall back to ids
         return None
 
 
 def vocab_label(value: str) -> str:
     vocab = _vocabulary()
     if vocab is not None:
-        try:
-            label = vocab.label(value)
-            if label and label != value:
-                return str(label)
-        except Exception:
-            pass
+        label = vocab.label(value)
+        if label and label != value:
+            return str(label)
     text = value.replace("-", " ").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
@@ -66,10 +60,10 @@ def facet_label(name: str, value: str) -> str:
     return vocab_label(value)
 
 
-def stance(claim: dict[str, Any]) -> str:
+def stance(claim: Claim) -> str:
     """'In favour of Massage therapy' / 'Against NSAIDs': a claim's polarity in words."""
-    negative = claim.get("polarity") == "negative"
-    names = [vocab_label(str(t)) for t in claim.get("treatments") or []]
+    negative = claim.polarity == "negative"
+    names = [vocab_label(str(t)) for t in claim.treatments]
     word = "Against" if negative else "In favour"
     if not names:
         return word
@@ -126,64 +120,37 @@ def display_url(url: str | None) -> str:
     return f"{parts.netloc}{path}"
 
 
-def segments(text: str, claims: Iterable[dict[str, Any]]) -> list[tuple[str, dict[str, Any] | None, int]]:
+def segments(text: str, claims: Sequence[Claim]) -> list[tuple[str, Claim | None, int]]:
     """Cut a passage's text into plain parts and claim parts by the claims' spans.
 
     Returns (text, claim or None, claim number). Overlapping or out-of-range spans are skipped,
     so a bad span can only lose a highlight, never text.
     """
-    spans: list[tuple[int, int, dict[str, Any], int]] = []
+    spans: list[tuple[int, int, Claim, int]] = []
     for n, claim in enumerate(claims, start=1):
-        try:
-            start, end = int(claim.get("start", -1)), int(claim.get("end", -1))
-        except (TypeError, ValueError):
-            continue
-        if 0 <= start < end <= len(text):
-            spans.append((start, end, claim, n))
+        if 0 <= claim.start < claim.end <= len(text):
+            spans.append((claim.start, claim.end, claim, n))
     spans.sort(key=lambda s: s[0])
-    out: list[tuple[str, dict[str, Any] | None, int]] = []
+    out: list[tuple[str, Claim | None, int]] = []
     pos = 0
-    for start, end, claim, n in spans:
+    for start, end, c, n in spans:
         if start < pos:
             continue
         if start > pos:
             out.append((text[pos:start], None, 0))
-        out.append((text[start:end], claim, n))
+        out.append((text[start:end], c, n))
         pos = end
     if pos < len(text):
         out.append((text[pos:], None, 0))
     return out
 
 
-def as_dict(value: Any) -> Any:
-    """Plain data from whatever the index returns (dataclasses with to_dict, dicts, lists)."""
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [as_dict(v) for v in value]
-    return value
-
-
-def claim_of(item: dict[str, Any]) -> dict[str, Any]:
-    """A claim record, whether the report nests it under 'claim' or keeps it flat."""
-    inner = item.get("claim")
-    if isinstance(inner, dict):
-        merged = {**item, **inner}
-        merged.pop("claim", None)
-        return merged
-    return item
-
-
-def group_claims(claims: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Claims grouped by type (in the usual order), then by polarity."""
-    by_type: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for item in claims:
-        claim = claim_of(item)
-        kind = str(claim.get("type") or "other")
-        polarity = str(claim.get("polarity") or "positive")
-        by_type.setdefault(kind, {}).setdefault(polarity, []).append(claim)
+def group_claims(records: Iterable[ClaimRecord]) -> list[dict[str, Any]]:
+    """Claim records grouped by type (in the usual order), then by polarity."""
+    by_type: dict[str, dict[str, list[ClaimRecord]]] = {}
+    for r in records:
+        kind = r.claim.type or "other"
+        by_type.setdefault(kind, {}).setdefault(r.claim.polarity or "positive", []).append(r)
     order = [k for k in CLAIM_LABELS if k in by_type] + sorted(k for k in by_type if k not in CLAIM_LABELS)
     groups = []
     for kind in order:
@@ -195,32 +162,12 @@ def group_claims(claims: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "count": sum(len(v) for v in polarities.values()),
                 "polarities": [
                     {"polarity": p, "label": POLARITY_LABELS.get(p, p.title()), "claims": polarities[p]}
-                    for p in ("positive", "negative", *sorted(set(polarities) - {"positive", "negative"}))
+                    for p in (*POLARITIES, *sorted(set(polarities) - set(POLARITIES)))
                     if p in polarities
                 ],
             }
         )
     return groups
-
-
-def contradiction_pair(pair: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The two claims of a contradiction, from a list/tuple pair or a dict with a/b keys."""
-    pair = as_dict(pair)
-    if isinstance(pair, (list, tuple)) and len(pair) == 2:
-        a, b = pair
-    elif isinstance(pair, dict):
-        keys = [k for k in ("a", "b") if k in pair] or [k for k in ("left", "right") if k in pair]
-        if len(keys) == 2:
-            a, b = pair[keys[0]], pair[keys[1]]
-        elif isinstance(pair.get("claims"), list) and len(pair["claims"]) == 2:
-            a, b = pair["claims"]
-        else:
-            return None
-    else:
-        return None
-    if isinstance(a, dict) and isinstance(b, dict):
-        return claim_of(a), claim_of(b)
-    return None
 
 
 CONTRADICTION_KINDS = {
@@ -229,10 +176,6 @@ CONTRADICTION_KINDS = {
 }
 
 
-def contradiction_reason(pair: Any) -> str:
+def contradiction_reason(pair: Contradiction) -> str:
     """A sentence for people about why two claims disagree (the raw reason stays in the JSON)."""
-    pair = as_dict(pair)
-    if not isinstance(pair, dict):
-        return ""
-    kind = str(pair.get("kind") or "")
-    return CONTRADICTION_KINDS.get(kind, "These claims disagree" if kind or pair.get("reason") else "")
+    return CONTRADICTION_KINDS.get(pair.kind, "These claims disagree" if pair.kind or pair.reason else "")

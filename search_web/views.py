@@ -7,21 +7,16 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from indexer.fields import CLAIM_TYPES, EVIDENCE_VALUES, FACET_NAMES
 from indexer.model import FacetValue
+from indexer.search import Index, StoreError
 
 from . import present
-from .indexes import EXTENSION
-from .params import FACETS, BadParameter, ClaimsParams, SearchParams, parse_claims, parse_search
+from .indexes import get_index, settings
+from .params import FACETS, SearchParams, parse_claims, parse_search
+from .reads import find_claims, find_page
 
 bp = Blueprint("views", __name__)
-
-
-def get_index() -> Any:
-    return current_app.extensions[EXTENSION].get()
-
-
-def settings() -> Any:
-    return current_app.config["RELIEF_SETTINGS"]
 
 
 def search_url(params: SearchParams, endpoint: str = "views.search") -> str:
@@ -49,6 +44,9 @@ def _helpers() -> dict[str, Any]:
         "http_url": present.http_url,
         "display_url": present.display_url,
         "page_url": lambda page_id: url_for("views.page", page_id=page_id),
+        "facet_names": FACET_NAMES,
+        "claim_types": CLAIM_TYPES,
+        "evidence_values": EVIDENCE_VALUES,
     }
 
 
@@ -66,7 +64,7 @@ def search() -> str:
             stats=_stats(index),
             json_url=None,
         )
-    response = index.search(params.q, **params.kwargs())
+    response = index.run(params.request())
     facets = {
         name: [v for v in response.facets.get(name, ()) if getattr(v, "count", 0) > 0 or params.is_active(name, v.value)]
         for name in FACETS
@@ -95,11 +93,10 @@ def search() -> str:
     )
 
 
-def _stats(index: Any) -> dict[str, Any]:
+def _stats(index: Index) -> dict[str, Any]:
     try:
-        stats = index.stats()
-        return dict(stats) if isinstance(stats, dict) else {}
-    except Exception:
+        return index.stats()
+    except (StoreError, OSError):
         current_app.logger.exception("index.stats() failed")
         return {}
 
@@ -119,52 +116,24 @@ def _page_links(page: int, pages: int, around: int = 2) -> list[int | None]:
 
 @bp.get("/page/<path:page_id>")
 def page(page_id: str) -> str:
-    data = load_page(get_index(), page_id)
-    passages = []
-    claim_count = 0
-    for passage in data.get("passages") or []:
-        passage = present.as_dict(passage)
-        claims = [present.as_dict(c) for c in passage.get("claims") or []]
-        claim_count += len(claims)
-        passages.append(
-            {
-                **passage,
-                "claims": claims,
-                "segments": present.segments(str(passage.get("text") or ""), claims),
-            }
-        )
+    data = find_page(get_index(), page_id)
     return render_template(
         "page.html",
         page=data,
-        passages=passages,
-        claim_count=claim_count,
+        passages=[(p, present.segments(p.text, p.claims)) for p in data.passages],
+        claim_count=data.claim_count,
         json_url=url_for("api.page", page_id=page_id),
     )
-
-
-def load_page(index: Any, page_id: str) -> dict[str, Any]:
-    """The page's data from the index (the id is only ever a lookup key), or 404."""
-    missing = BadParameter(None, "There is no page with this id in the index.", status=404)
-    if not page_id or len(page_id) > 1000:
-        raise missing
-    data = present.as_dict(index.page(page_id))
-    if not isinstance(data, dict):
-        raise missing
-    return data
 
 
 @bp.get("/claims")
 def claims() -> str:
     params = parse_claims(request.args)
     index = get_index()
-    treatments = load_treatments(index)
-    report = load_claims(index, params, treatments)
-    groups = present.group_claims(report.get("claims") or []) if report is not None else []
-    contradictions = []
-    for raw in (report or {}).get("contradictions") or []:
-        pair = present.contradiction_pair(raw)
-        if pair:
-            contradictions.append((*pair, present.contradiction_reason(raw)))
+    treatments = index.treatments()
+    report = find_claims(index, params, treatments)
+    groups = present.group_claims(report.claims) if report is not None else []
+    contradictions = [(c.a, c.b, present.contradiction_reason(c)) for c in report.contradictions] if report is not None else []
     return render_template(
         "claims.html",
         params=params,
@@ -174,28 +143,3 @@ def claims() -> str:
         contradictions=contradictions,
         json_url=url_for("api.claims", **{k: v for k, v in vars(params).items() if v}),
     )
-
-
-def load_treatments(index: Any) -> list[dict[str, Any]]:
-    out = []
-    for item in index.treatments() or []:
-        item = present.as_dict(item)
-        if isinstance(item, str):
-            item = {"id": item}
-        if isinstance(item, dict) and item.get("id"):
-            item = {**item, "label": item.get("label") or present.vocab_label(str(item["id"]))}
-            out.append(item)
-    return out
-
-
-def load_claims(index: Any, params: ClaimsParams, treatments: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The claims report for the chosen treatment; None when none is chosen; 404 for an unknown one."""
-    if params.treatment is None:
-        return None
-    known = {str(t["id"]) for t in treatments}
-    if known and params.treatment not in known:
-        raise BadParameter(
-            "treatment", f"No treatment with the id '{params.treatment}' in the index; pick one from the list.", 404
-        )
-    report = present.as_dict(index.claims(treatment=params.treatment, type=params.type))
-    return report if isinstance(report, dict) else {"claims": report or []}

@@ -75,13 +75,13 @@ def make_page(
     return replace(page, passages=tagged)
 
 
-def build_index(path: Path, pages: Iterable[Page], **settings: Any) -> Any:
+def build_index(path: Path, pages: Iterable[Page], *, vocabulary: Any = None, synonyms: Any = None, **settings: Any) -> Any:
     from indexer import Index
 
     with store.open_writer(path) as writer:
         for page in pages:
             writer.put_page(page)
-    return Index.open(path, settings=load_settings(env={}, index=path, **settings))
+    return Index.open(path, settings=load_settings(env={}, index=path, **settings), vocabulary=vocabulary, synonyms=synonyms)
 
 
 @pytest.fixture

@@ -233,7 +233,6 @@ def test_page_view_marks_claims(page: Any) -> None:
 
 
 def test_use_the_claims_browser(page: Any) -> None:
-    pytest.importorskip("indexer.claims", reason="indexer.claims (claims report) not written yet")
     page.goto("/claims")
     page.get_by_label("Treatment", exact=True).select_option("massage-therapy")
     page.get_by_role("button", name="Show claims").click()

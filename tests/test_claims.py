@@ -2,7 +2,7 @@
 
 import json
 
-from indexer.claims import ClaimRecord, build_report
+from indexer.search.claims_report import ClaimRecord, build_report
 from indexer.knowledge import classify_sentence
 
 
@@ -53,7 +53,7 @@ def test_summary_counts_types_and_polarity():
 
 
 def pairs(report):
-    return {(c["kind"], frozenset({c["a"].page_id, c["b"].page_id})) for c in report.contradictions}
+    return {(c.kind, frozenset({c.a.page_id, c.b.page_id})) for c in report.contradictions}
 
 
 def test_opposite_comparisons_contradict():
@@ -70,7 +70,7 @@ def test_helps_versus_no_better_than_placebo():
 
 def test_unrelated_comparisons_do_not_contradict():
     report = build_report(records())
-    assert not any({"pilates", "pilates2"} & {c["a"].page_id, c["b"].page_id} for c in report.contradictions)
+    assert not any({"pilates", "pilates2"} & {c.a.page_id, c.b.page_id} for c in report.contradictions)
 
 
 def test_same_page_never_contradicts_itself():

@@ -99,7 +99,6 @@ def test_extract(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_claims(built_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("indexer.claims")
     code, out, _ = run(capsys, "claims", "--index", str(built_index), "--json")
     assert code == 0 and isinstance(json.loads(out), dict)
 

@@ -7,6 +7,7 @@ The long run (≥ 20 kills over ≥ 1,000 pages, plus a real tmpfs disk-full) is
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,6 @@ def test_real_disk_full_on_tmpfs(tmp_path: Path) -> None:
 
 
 def _relief(*args: str, timeout: float = 120) -> "subprocess.CompletedProcess[str]":
-    import subprocess
-
     return subprocess.run([sys.executable, "-m", "indexer.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 

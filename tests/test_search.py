@@ -57,10 +57,7 @@ class FakeVocabulary:
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("search") / "index"
-    idx = build_index(path, _pages())
-    idx._vocabulary = FakeVocabulary()
-    idx._vocab_loaded = True
-    idx._builder = None
+    idx = build_index(path, _pages(), vocabulary=FakeVocabulary())
     yield idx
     idx.close()
 
@@ -116,12 +113,9 @@ def test_synonyms_from_the_data_file(index: Any) -> None:
 def test_synonyms_reload_without_reindex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from indexer import search
-
     syn = tmp_path / "synonyms.toml"
     syn.write_text('[[group]]\nterms = ["kinesiotherapy", "massage"]\n', encoding="utf-8")
-    monkeypatch.setattr(search, "SYNONYMS_FILE", syn)
-    idx = build_index(tmp_path / "index", _pages()[:2])
+    idx = build_index(tmp_path / "index", _pages()[:2], synonyms=syn)
     try:
         assert ids(idx.search("kinesiotherapy")) == ["massage"]
         syn.write_text('[[group]]\nterms = ["kinesiotherapy", "yoga"]\n', encoding="utf-8")
@@ -254,17 +248,21 @@ def test_questions_search_their_words(index: Any) -> None:
 
 def test_page_view_and_treatments(index: Any) -> None:
     page = index.page("massage")
-    assert page["title"] == "Massage for back pain" and page["passages"][0]["claims"][0]["type"] == "efficacy"
+    assert page.title == "Massage for back pain" and page.passages[0].claims[0].type == "efficacy"
+    assert page.passages[0].claims[0] == Claim(text="Massage eased pain in a trial.", start=0, end=30, type="efficacy", types=("efficacy",), evidence="study", treatments=("massage",))
+    assert page.to_dict()["passages"][0]["claims"][0]["type"] == "efficacy"
     assert index.page("../etc/passwd") is None and index.page("") is None
-    t = {x["id"]: x for x in index.treatments()}
-    assert t["ibuprofen"]["parent"] == "nsaids" and t["massage"]["passages"] >= 1 and t["medication"]["passages"] == 0
+    t = {x.id: x for x in index.treatments()}
+    assert t["ibuprofen"].parent == "nsaids" and t["massage"].passages >= 1 and t["medication"].passages == 0
+    assert t["ibuprofen"].to_dict() == {"id": "ibuprofen", "label": "Ibuprofen", "parent": "nsaids", "passages": t["ibuprofen"].passages}
 
 
 def test_result_fields_and_debug(index: Any) -> None:
     r = index.search("massage", debug=True)
     top = r.results[0]
     assert top.page_id == "massage" and top.passage_id.startswith("massage#") and top.url and top.treatments == ("massage",)
-    assert top.claims and top.claims[0]["evidence"] == "study"
+    assert top.claims and isinstance(top.claims[0], Claim) and top.claims[0].evidence == "study"
+    assert r.to_dict()["results"][0]["claims"][0]["evidence"] == "study"
     assert any(n.startswith("parsed:") for n in r.notes) and r.took_ms > 0
     assert "massag" in index.parse("massage")
     d = r.to_dict()
@@ -295,12 +293,12 @@ def test_field_terms_narrow_like_filters(corpus_index: Any) -> None:
     assert both.filters == {"treatment": ("acupuncture",), "claim": ("caution",)}
     assert 0 < both.total < corpus_index.search("claim:caution").total
     for r in both.results:
-        assert "caution" in {t for c in r.claims for t in (c["type"], *c.get("types", ()))}
+        assert "caution" in {t for c in r.claims for t in (c.type, *c.types)}
     studied = corpus_index.search("evidence:study massage")
     assert studied.query == "massage"
     assert 0 < studied.total < corpus_index.search("massage").total
     for r in studied.results:
-        assert "study" in {c["evidence"] for c in r.claims}
+        assert "study" in {c.evidence for c in r.claims}
 
 
 def test_explicit_operators_keep_field_terms_in_the_query() -> None:

@@ -356,7 +356,7 @@ def _free_port() -> int:
 def server(hostile_index: Path) -> Iterator[int]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", "serve", "--index", str(hostile_index), "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "search_web.cli", "serve", "--index", str(hostile_index), "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "FLASK_DEBUG": "1"},
     )

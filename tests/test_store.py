@@ -44,7 +44,7 @@ def test_put_search_delete(index_dir: Path) -> None:
     index.refresh()
     assert index.search("massage").total == 0
     assert index.search("yoga").total >= 1
-    assert index.page("a") is None and index.page("b")["title"] == "Yoga"
+    assert index.page("a") is None and index.page("b").title == "Yoga"
 
 
 def test_incremental_add_change_delete_unchanged(tmp_path: Path) -> None:

@@ -332,7 +332,6 @@ def test_page_view_marks_claims_by_type(tmp_path: Path, build_index: Any, make_p
 def claims_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tests.conftest import build_index, make_page
 
-    pytest.importorskip("indexer.claims", reason="indexer.claims (claims report) not written yet")
     yes = "Massage therapy reduces lower back pain in the short term, a 2019 trial found."
     no = "Massage therapy does not reduce lower back pain more than rest, a review found."
     warn = "Avoid deep massage therapy if you take blood thinners."
@@ -384,7 +383,6 @@ def test_claims_type_filter(claims_client: Any) -> None:
 
 
 def test_claims_errors(client: Any) -> None:
-    pytest.importorskip("indexer.claims", reason="indexer.claims not written yet")
     r = client.get("/claims?treatment=not-a-treatment-we-know")
     assert r.status_code == 404 and "pick one from the list" in html_of(r)
     assert client.get("/claims?type=rumour").status_code == 400
@@ -427,7 +425,6 @@ def test_api_treatments_and_healthz(client: Any) -> None:
 
 
 def test_api_claims_without_treatment_is_the_whole_report(client: Any) -> None:
-    pytest.importorskip("indexer.claims", reason="indexer.claims not written yet")
     data = client.get("/api/claims").get_json()
     assert data["treatment"] is None and isinstance(data["report"], dict)
 

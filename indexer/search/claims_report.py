@@ -15,10 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .knowledge import load_cues
-from .analysis import terms_with_spans
-from .model import Claim
-from .vocabulary import Vocabulary, load_vocabulary
+from ..analysis import terms_with_spans
+from ..knowledge import load_cues
+from ..model import Claim
+from ..vocabulary import Vocabulary, load_vocabulary
+
+__all__ = ["ClaimRecord", "ClaimsReport", "Contradiction", "build_report"]
 
 PLACEBO = "placebo"
 _PLACEBO_WORDS = frozenset({"placebo", "sham", "sugar", "dummi"})  # stems
@@ -42,11 +44,25 @@ class ClaimRecord:
         }
 
 
+@dataclass(frozen=True)
+class Contradiction:
+    """Two claims of different pages that cannot both be true."""
+
+    treatment: str
+    kind: str  # comparison | efficacy
+    reason: str
+    a: ClaimRecord
+    b: ClaimRecord
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"treatment": self.treatment, "kind": self.kind, "reason": self.reason, "a": self.a.to_dict(), "b": self.b.to_dict()}
+
+
 @dataclass
 class ClaimsReport:
     claims: list[ClaimRecord] = field(default_factory=list)
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
-    contradictions: list[dict[str, Any]] = field(default_factory=list)
+    contradictions: list[Contradiction] = field(default_factory=list)
     treatment: str | None = None
     type: str | None = None
 
@@ -55,16 +71,7 @@ class ClaimsReport:
             "filters": {"treatment": self.treatment, "type": self.type},
             "total": len(self.claims),
             "summary": self.summary,
-            "contradictions": [
-                {
-                    "treatment": c["treatment"],
-                    "kind": c["kind"],
-                    "reason": c["reason"],
-                    "a": c["a"].to_dict(),
-                    "b": c["b"].to_dict(),
-                }
-                for c in self.contradictions
-            ],
+            "contradictions": [c.to_dict() for c in self.contradictions],
             "claims": [r.to_dict() for r in self.claims],
         }
 
@@ -179,8 +186,8 @@ def build_report(
             s["polarity"][r.claim.polarity] = s["polarity"].get(r.claim.polarity, 0) + 1
     summary = dict(sorted(summary.items(), key=lambda kv: (-kv[1]["claims"], kv[0])))
 
-    contradictions: list[dict[str, Any]] = []
-    seen: set[tuple[str, str, str, str]] = set()
+    contradictions: list[Contradiction] = []
+    seen: set[tuple[str, ...]] = set()
     stances = [(r, _stance(r.claim)) for r in selected]
     comparisons = [(r, s) for r, s in stances if s]
     for i, (r1, s1) in enumerate(comparisons):
@@ -191,23 +198,15 @@ def build_report(
             key = ("comparison", "|".join(pair), *sorted((r1.page_id, r2.page_id)))
             if key in seen:
                 continue
-            seen.add(key)  # type: ignore[arg-type]
-            contradictions.append(
-                {
-                    "treatment": s1[0],
-                    "kind": "comparison",
-                    "reason": f"{s1[0]} {s1[1]} {s1[2]} vs {s2[0]} {s2[1]} {s2[2]}",
-                    "a": r1,
-                    "b": r2,
-                }
-            )
+            seen.add(key)
+            contradictions.append(Contradiction(s1[0], "comparison", f"{s1[0]} {s1[1]} {s1[2]} vs {s2[0]} {s2[1]} {s2[2]}", r1, r2))
     verdicts: dict[str, list[tuple[ClaimRecord, bool]]] = {}
     for r in selected:
         helps = _helps(r.claim)
         if helps is None or not r.claim.treatments:
             continue
         verdicts.setdefault(r.claim.treatments[0], []).append((r, helps))
-    compared = {(c["treatment"], *sorted((c["a"].page_id, c["b"].page_id))) for c in contradictions}
+    compared = {(c.treatment, *sorted((c.a.page_id, c.b.page_id))) for c in contradictions}
     for t, items in verdicts.items():
         pos = sorted((r for r, h in items if h), key=_strength, reverse=True)
         neg = sorted((r for r, h in items if not h), key=_strength, reverse=True)
@@ -219,8 +218,6 @@ def build_report(
                 key = ("efficacy", t, *pages)
                 if key in seen:
                     continue  # the strongest pair of these two pages is already listed
-                seen.add(key)  # type: ignore[arg-type]
-                contradictions.append(
-                    {"treatment": t, "kind": "efficacy", "reason": f"{t} helps vs {t} does not help", "a": rp, "b": rn}
-                )
+                seen.add(key)
+                contradictions.append(Contradiction(t, "efficacy", f"{t} helps vs {t} does not help", rp, rn))
     return ClaimsReport(claims=selected, summary=summary, contradictions=contradictions, treatment=treatment, type=type)

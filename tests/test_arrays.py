@@ -1,4 +1,4 @@
-"""The numpy fast path (indexer/fastscore.py) answers plain-word queries as Whoosh does.
+"""The array engine (indexer/search/arrays.py) answers plain-word queries as Whoosh does.
 
 Reference: the same `Index` with `Ranking(fast_path=False)`, searched with Whoosh's lossy
 matcher replacement switched off (`TopCollector(replace=0)`). Whoosh's top-N collector
@@ -24,9 +24,13 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 
 from conftest import build_index, make_page
-from indexer import fastscore, store
+from indexer import store
 from indexer.config import load_settings
-from indexer.search import Index, Ranking
+from indexer.search import Index, Ranking, arrays, warmup
+from indexer.search.engine import Paging, run
+from indexer.search.engines import StoredFeedback, WhooshEngine
+from indexer.search.query import AllOf, AnyOf, Native, Phrase, Term
+from indexer.search.whoosh_query import to_whoosh
 
 TOL = 1e-4
 
@@ -86,16 +90,14 @@ def _synthetic_pages(n_pages: int, seed: int, prefix: str = "p") -> list[Any]:
     return pages
 
 
-def _open(path: Path, fast: bool) -> Any:
-    idx = Index.open(path, settings=load_settings(env={}, index=path), ranking=Ranking(fast_path=fast))
-    return idx
-
-
-def _with_vocab(idx: Any) -> Any:
-    idx._vocabulary = Vocab()
-    idx._vocab_loaded = True
-    idx._builder = None
-    return idx
+def _open(path: Path, fast: bool, vocab: bool = False, background: bool = False) -> Any:
+    return Index.open(
+        path,
+        settings=load_settings(env={}, index=path),
+        ranking=Ranking(fast_path=fast),
+        vocabulary=Vocab() if vocab else None,
+        background_warm=background,
+    )
 
 
 @pytest.fixture
@@ -142,7 +144,7 @@ def synthetic_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def synthetic_pair(synthetic_path: Path) -> Any:
-    fast, slow = _with_vocab(_open(synthetic_path, True)), _with_vocab(_open(synthetic_path, False))
+    fast, slow = _open(synthetic_path, True, vocab=True), _open(synthetic_path, False, vocab=True)
     yield fast, slow
     fast.close()
     slow.close()
@@ -203,7 +205,7 @@ def test_corpus_parity(corpus_pair: Any, exhaustive_whoosh: None, q: str) -> Non
 
 def test_corpus_parity_random_queries(corpus_pair: Any, exhaustive_whoosh: None) -> None:
     fast, slow = corpus_pair
-    reader = fast._s.reader()
+    reader = fast.generation.reader
     vocab = sorted(w.decode() for w, info in reader.iter_field("spell") if info.doc_frequency() >= 2)
     vocab = [w for w in vocab if w.isalpha() and len(w) >= 3]
     rng = random.Random(5)
@@ -234,7 +236,7 @@ SYNTHETIC_QUERIES = [
 @pytest.mark.parametrize("q", SYNTHETIC_QUERIES)
 def test_synthetic_parity(synthetic_pair: Any, exhaustive_whoosh: None, q: str) -> None:
     fast, slow = synthetic_pair
-    assert len(fast._s.reader().leaf_readers()) >= 2 and fast._s.reader().has_deletions()
+    assert len(fast.generation.reader.leaf_readers()) >= 2 and fast.generation.reader.has_deletions()
     for kw in VARIANTS + [{"treatment": "medication", "group": "page"}, {"treatment": "nope"}, {"claim": "efficacy"}]:
         _same(fast.search(q, **kw), slow.search(q, **kw), f"{q!r} {kw}")
 
@@ -264,11 +266,13 @@ def test_whoosh_pruning_can_drop_better_passages(corpus_pair: Any) -> None:
     """Why the reference switches replacement off: Whoosh's own top 10 misses passages
     its own scoring puts there. The fast path lists them."""
     fast, slow = corpus_pair
-    built = slow.builder.build("heat therapy for sciatica")
-    s = slow._s
-    built = slow._feedback(built, len(list(s.docs_for_query(built.match))))
-    pruned = [d for _, d in s.search(built.query, limit=10).top_n]
-    full = [d for _, d in s.search(built.query, limit=None).top_n[:10]]
+    gen = slow.generation
+    plan = slow.builder.build("heat therapy for sciatica")
+    plan = run(WhooshEngine(gen), plan, None, Paging(1, 10, False), StoredFeedback(gen, slow.ranking), False).plan
+    assert plan is not None and plan.related  # feedback added related words
+    s = gen.searcher
+    pruned = [d for _, d in s.search(to_whoosh(plan.query), limit=10).top_n]
+    full = [d for _, d in s.search(to_whoosh(plan.query), limit=None).top_n[:10]]
     got = fast.search("heat therapy for sciatica")
     assert [r.passage_id for r in got.results] == [s.stored_fields(d)["passage_id"] for d in full]
     assert len(pruned) == len(full) == 10
@@ -277,8 +281,8 @@ def test_whoosh_pruning_can_drop_better_passages(corpus_pair: Any) -> None:
 def test_term_scores_bitwise_equal_to_whoosh(synthetic_pair: Any) -> None:
     fast, _ = synthetic_pair
     fast.search("back")  # builds the per-generation arrays
-    fx = fastscore.fast_index(fast)
-    s = fast._s
+    fx = fast.generation.arrays()
+    s = fast.generation.searcher
     for field, text in [("text", "back"), ("title", "pain"), ("heading", "stretch"), ("text", "ibuprofen"), ("treatment", "yoga"), ("condition", "sciatica")]:
         btext = s.schema[field].to_bytes(text)
         ids, sc = fx.term(field, text)
@@ -298,24 +302,24 @@ def test_term_scores_bitwise_equal_to_whoosh(synthetic_pair: Any) -> None:
 def test_unsupported_queries_take_the_whoosh_path(corpus_pair: Any) -> None:
     fast, slow = corpus_pair
     for q in ['"back pain"', "title:pain", "back AND pain", "pain NOT back", "stretch*", "treatment:massage"]:
-        built = fast.builder.build(q)
-        assert not built.plain
+        plan = fast.builder.build(q)
+        assert not plan.plain and isinstance(plan.query, Native) and not arrays.supports(plan.query)
         a, b = fast.search(q), slow.search(q)
         assert [r.passage_id for r in a.results] == [r.passage_id for r in b.results]
-    assert not fastscore.supports(Q.Not(Q.Term("text", "back")))
-    assert not fastscore.supports(Q.Or([Q.Term("text", "a"), Q.Prefix("text", "b")]))
-    assert fastscore.supports(Q.Or([Q.Term("text", "a"), Q.Phrase("text", ["b", "c"])]))
+    assert not arrays.supports(Native(Q.Not(Q.Term("text", "back"))))
+    assert not arrays.supports(AnyOf((Term("text", "a"), Native(Q.Prefix("text", "b")))))
+    assert arrays.supports(AnyOf((Term("text", "a"), Phrase("text", ("b", "c")))))
 
 
 def test_single_child_compound_ignores_its_boost_like_whoosh(synthetic_pair: Any) -> None:
     """Whoosh runs a one-child Or/And as the child alone, boost and all dropped."""
     fast, _ = synthetic_pair
     fast.search("back")
-    fx = fastscore.fast_index(fast)
-    s = fast._s
-    for q in [Q.Or([Q.Term("text", "back")], boost=0.3), Q.And([Q.Term("text", "pain")], boost=2.0), Q.Or([Q.Term("text", "back"), Q.Term("title", "pain", boost=0.5)], boost=0.3)]:
+    fx = fast.generation.arrays()
+    s = fast.generation.searcher
+    for q in [AnyOf((Term("text", "back"),), 0.3), AllOf((Term("text", "pain"),), 2.0), AnyOf((Term("text", "back"), Term("title", "pain", 0.5)), 0.3)]:
         ids, sc = fx.evaluate(q, {})
-        res = s.search(q, limit=None)
+        res = s.search(to_whoosh(q), limit=None)
         want = sorted((d, score) for score, d in res.top_n)
         assert ids.tolist() == [d for d, _ in want]
         np.testing.assert_allclose(sc, [x for _, x in want], rtol=1e-12)
@@ -324,10 +328,10 @@ def test_single_child_compound_ignores_its_boost_like_whoosh(synthetic_pair: Any
 def test_refresh_after_commit_resets_arrays(tmp_path: Path, exhaustive_whoosh: None) -> None:
     path = tmp_path / "index"
     build_index(path, _synthetic_pages(20, seed=4)).close()
-    fast, slow = _with_vocab(_open(path, True)), _with_vocab(_open(path, False))
+    fast, slow = _open(path, True, vocab=True), _open(path, False, vocab=True)
     try:
         _same(fast.search("back pain"), slow.search("back pain"), "before")
-        before = fastscore.fast_index(fast)
+        before = fast.generation.arrays()
         with store.open_writer(path) as w:
             for page in _synthetic_pages(6, seed=5, prefix="new"):
                 w.put_page(page)
@@ -336,7 +340,7 @@ def test_refresh_after_commit_resets_arrays(tmp_path: Path, exhaustive_whoosh: N
         slow.refresh()
         a, b = fast.search("back pain", per_page=50), slow.search("back pain", per_page=50)
         _same(a, b, "after")
-        assert fastscore.fast_index(fast) is not before
+        assert fast.generation.arrays() is not before
         assert any(r.page_id.startswith("new") for r in a.results)
         assert not any(r.page_id == "p0" for r in a.results)
     finally:
@@ -350,21 +354,22 @@ def test_fast_path_is_the_default() -> None:
 
 def test_warm_caches_change_nothing(synthetic_path: Path, exhaustive_whoosh: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Warming (preloaded postings, document frequencies, word → term table) is only a cache."""
-    from indexer import search as search_mod
+    from indexer.analysis import analyzer
 
-    monkeypatch.setattr(fastscore, "PRELOAD_MIN_DF", 1)
-    fast, slow = _with_vocab(_open(synthetic_path, True)), _with_vocab(_open(synthetic_path, False))
+    monkeypatch.setattr(warmup, "PRELOAD_MIN_DF", 1)
+    fast, slow = _open(synthetic_path, True, vocab=True), _open(synthetic_path, False, vocab=True)
     try:
         fast.warm()  # what `relief serve` does before it listens
-        assert fastscore.fast_index(fast).uses > 2  # so no search warms it again
-        st = fast._state
-        reader = fast._s.reader()
-        assert st.df and all(st.df[t] == reader.doc_frequency("text", t) for t in list(st.df)[:300])
-        ana = search_mod.analyzer()
+        gen = fast.generation
+        assert gen.arrays().uses >= 2  # so no search warms it again
+        reader = gen.reader
+        table = gen.doc_frequencies
+        assert table and all(table[t] == reader.doc_frequency("text", t) for t in list(table)[:300])
+        ana = analyzer()
         for w in [b.decode() for b in reader.lexicon("spell")][:300]:
             got = [t.text for t in ana(w)]
-            assert search_mod._TERM_OF[w] == (got[0] if len(got) == 1 else None)
-        assert fastscore.fast_index(fast)._cached > 0
+            assert w in gen.analyzed.terms and gen.analyzed.terms.get(w) == (got[0] if len(got) == 1 else None)
+        assert gen.arrays().terms.pinned > 0 and gen.arrays().terms.used > 0
         for q in SYNTHETIC_QUERIES:
             for kw in VARIANTS[:5]:
                 _same(fast.search(q, **kw), slow.search(q, **kw), f"{q!r} {kw}")
@@ -376,18 +381,20 @@ def test_warm_caches_change_nothing(synthetic_path: Path, exhaustive_whoosh: Non
 def test_warm_fills_the_frequencies_feedback_already_reads(synthetic_path: Path) -> None:
     """A search before warm() builds the feedback over the commit's frequency table; warming
     must fill that same table, or feedback keeps asking Whoosh term by term (slow)."""
-    idx = _with_vocab(_open(synthetic_path, True))
+    idx = _open(synthetic_path, True, vocab=True)
     try:
         idx.search(SYNTHETIC_QUERIES[0])  # the second search of a commit would warm it
-        st = idx._state
-        assert st.feedback is not None and st.fast is not None and st.fast.uses == 1
-        table = st.df
+        gen = idx.generation
+        feedback = gen.feedback_terms()
+        assert gen.has_arrays and gen.arrays().uses == 1
         idx.warm()
-        assert st.fast.uses == 2
-        assert st.df is table
-        reader = idx._s.reader()
+        assert gen.arrays().uses == 2
+        reader = gen.reader
         text_terms = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("text")]
-        assert text_terms and all(t in table for t in text_terms)
+        assert text_terms and all(t in gen.doc_frequencies for t in text_terms)
+        # the feedback built before warm-up reads the table warm-up filled, not Whoosh
+        gen.doc_frequencies[text_terms[0]] = -7
+        assert feedback.doc_frequency(text_terms[0]) == -7
     finally:
         idx.close()
 
@@ -411,23 +418,23 @@ def _wait_for(condition: Any, seconds: float = 60.0) -> bool:
 
 def test_background_warm_leaves_the_search_that_asks_for_it_unblocked(synthetic_path: Path) -> None:
     """A server's second search of a commit starts the warm-up and returns long before its end."""
-    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
-    inline = _with_vocab(_open(synthetic_path, True))
+    bg = _open(synthetic_path, True, vocab=True, background=True)
+    inline = _open(synthetic_path, True, vocab=True)
     try:
-        with bg._lock:  # the warm thread needs the lock for every slice, so it waits for us
+        with bg.lock:  # the warm thread needs the lock for every slice, so it waits for us
             bg.search(SYNTHETIC_QUERIES[0])
             bg.search(SYNTHETIC_QUERIES[1])
-            fx = bg._state.fast
+            gen = bg.generation
+            fx = gen.arrays()
             assert fx.uses == 2 and not fx.warmed and _warm_threads()
-            st = bg._state
-            assert not fx._pinned  # not one slice has run
+            assert not fx.terms.pinned  # not one slice has run
         assert _wait_for(lambda: fx.warmed), "the background warm-up never finished"
-        assert fx._pinned
-        reader = bg._s.reader()
-        assert all(t in st.df for t in (x.decode() if isinstance(x, bytes) else x for x in reader.lexicon("text")))
+        assert fx.terms.pinned
+        reader = gen.reader
+        assert all(t in gen.doc_frequencies for t in (x.decode() if isinstance(x, bytes) else x for x in reader.lexicon("text")))
         inline.search(SYNTHETIC_QUERIES[0])
         inline.search(SYNTHETIC_QUERIES[1])  # warms inline
-        assert inline._state.fast.warmed
+        assert inline.generation.arrays().warmed
         for q in SYNTHETIC_QUERIES:
             _same(bg.search(q), inline.search(q), q)
     finally:
@@ -436,11 +443,11 @@ def test_background_warm_leaves_the_search_that_asks_for_it_unblocked(synthetic_
 
 
 def test_background_warm_stops_when_its_commit_is_gone(synthetic_path: Path) -> None:
-    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
-    with bg._lock:
+    bg = _open(synthetic_path, True, vocab=True, background=True)
+    with bg.lock:
         bg.search(SYNTHETIC_QUERIES[0])
         bg.search(SYNTHETIC_QUERIES[1])
-        fx = bg._state.fast
+        fx = bg.generation.arrays()
         assert _warm_threads()
         bg.close()  # what a swap to a newer commit does to this one
     assert _wait_for(lambda: not _warm_threads()), "the warm thread outlived its commit"
@@ -450,16 +457,16 @@ def test_background_warm_stops_when_its_commit_is_gone(synthetic_path: Path) -> 
 def test_background_warm_advances_with_the_searches_of_a_busy_server(synthetic_path: Path) -> None:
     """A searcher that re-takes the lock at once would starve the warm thread; each search
     runs one slice, so the warm-up ends under load too."""
-    bg = _with_vocab(Index.open(synthetic_path, settings=load_settings(env={}, index=synthetic_path), background_warm=True))
+    bg = _open(synthetic_path, True, vocab=True, background=True)
     try:
-        with bg._lock:  # the thread gets no turn at all: only the searches can warm
+        with bg.lock:  # the thread gets no turn at all: only the searches can warm
             bg.search(SYNTHETIC_QUERIES[0])
             bg.search(SYNTHETIC_QUERIES[1])
-            fx = bg._state.fast
+            fx = bg.generation.arrays()
             for i in range(10_000):
                 if fx.warmed:
                     break
                 bg.search(SYNTHETIC_QUERIES[i % len(SYNTHETIC_QUERIES)])
-            assert fx.warmed and fx._pinned
+            assert fx.warmed and fx.terms.pinned
     finally:
         bg.close()

@@ -15,11 +15,16 @@ the slowest part of a search.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["FeedbackTerms"]
+from .cache import Bounded
+from .query import AnyOf, Boosted, Constant, Node, Plan, Term, leaves
+from .ranking import Ranking
+
+__all__ = ["FeedbackTerms", "expand", "related_note"]
 
 _NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
@@ -39,7 +44,7 @@ class FeedbackTerms:
         self.ids: dict[str, int] = {}  # term -> id, or -1 for a term feedback never picks
         self.terms: list[str] = []
         self.idf = np.zeros(1024, dtype=np.float64)  # by term id; grows by doubling
-        self.passages: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.passages: Bounded[int, tuple[np.ndarray, np.ndarray]] = Bounded(self.MAX_PASSAGES)
 
     def _id(self, term: str) -> int:
         i = self.ids.get(term)
@@ -65,10 +70,7 @@ class FeedbackTerms:
         codes = np.array([i if (i := get(t)) is not None else new(t) for t in toks], dtype=np.int64)
         ids, counts = np.unique(codes[codes >= 0], return_counts=True)
         got = (ids, np.sqrt(counts / len(toks))) if len(ids) else _NONE
-        if len(self.passages) >= self.MAX_PASSAGES:
-            self.passages.clear()
-        self.passages[docnum] = got
-        return got
+        return self.passages.put(docnum, got)
 
     def related(self, top: list[tuple[int, float]], terms_of: Callable[[int], list[str]], own: set[str], sharpness: float, k: int) -> list[tuple[float, str]]:
         """The k best (weight, term) for these (docnum, score) passages, best first."""
@@ -96,3 +98,44 @@ class FeedbackTerms:
         # ties by term, as a sort of (weight, term) pairs would break them
         scored = sorted(((float(sums[j]), self.terms[int(uniq[j])]) for j in keep), reverse=True)
         return scored[:k]
+
+
+def expand(plan: Plan, top: list[tuple[int, float]], matches: int, terms: FeedbackTerms, terms_of: Callable[[int], list[str]], r: Ranking) -> Plan:
+    """The plan with the words its best (docnum, score) passages share (RM3-like); the
+    same plan when there is too little evidence or nothing to add."""
+    if len(top) < 2:
+        return plan  # too little evidence: feedback would only echo a handful of pages
+    own = {t for leaf in leaves(plan.match) for t in ((leaf.text,) if isinstance(leaf, Term) else leaf.words)}
+    picked = terms.related(top, terms_of, own, r.feedback_sharpness, r.feedback_terms)
+    if not picked:
+        return plan
+    top_w = picked[0][0]
+    extra: tuple[Node, ...] = tuple(Term("text", t, r.feedback_weight * w / top_w) for w, t in picked)
+    related = tuple(t for _, t in picked)
+    sources = tuple(d for d, _ in top)
+    if matches < r.feedback_expands_below:
+        # the related words bring in passages that lack the typed ones; a constant tier
+        # keeps every passage with a typed word (or its synonym) above all of those
+        typed_first = Constant(plan.match, r.all_words_bonus / 2)
+        query = AnyOf((plan.query, typed_first, *extra))
+        return replace(plan, query=query, match=AnyOf((plan.match, *extra)), typed=plan.match, related=related, related_from=sources)
+    # the related words only re-rank what the typed ones matched
+    return replace(plan, query=Boosted(plan.query, AnyOf(extra)), typed=plan.match, related=related, related_from=sources)
+
+
+def related_note(plan: Plan, typed: int, matched: int, text_of: Callable[[int], str], spans: Callable[[str], list[tuple[str, int, int]]]) -> str | None:
+    """Say how many passages only related words found, and which words, as people read them."""
+    added = matched - typed
+    if added <= 0 or not plan.related:
+        return None
+    want, surface = set(plan.related[:5]), {}
+    for docnum in plan.related_from:
+        text = text_of(docnum)
+        for term, start, end in spans(text):
+            if term in want and term not in surface:
+                surface[term] = text[start:end].lower()
+        if len(surface) == len(want):
+            break
+    words = ", ".join(surface.get(t, t) for t in plan.related[:5])
+    have = f"{typed} passage{'s' if typed != 1 else ''} match{'es' if typed == 1 else ''} your words"
+    return f"{have}; {added} more {'is' if added == 1 else 'are'} listed after them for related words: {words}"

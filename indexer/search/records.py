@@ -1,0 +1,120 @@
+"""The typed read API: what `Index.page()`, `Index.treatments()` and searches take and give.
+
+Frozen dataclasses with `to_dict()` giving the JSON API's keys; a new field (a page's
+treatment verdicts, say) is one more attribute with a default and one more key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..model import Claim
+
+__all__ = ["PageView", "PassageView", "SearchRequest", "TreatmentInfo", "claim_from_dict", "claims_from_json"]
+
+
+def claim_from_dict(d: dict[str, Any]) -> Claim:
+    return Claim(
+        text=d.get("text", ""),
+        start=int(d.get("start", 0)),
+        end=int(d.get("end", 0)),
+        type=d.get("type", ""),
+        types=tuple(d.get("types", ())),
+        polarity=d.get("polarity", "positive"),
+        evidence=d.get("evidence", "none"),
+        hedged=bool(d.get("hedged", False)),
+        treatments=tuple(d.get("treatments", ())),
+        conditions=tuple(d.get("conditions", ())),
+    )
+
+
+def claims_from_json(raw: str | None) -> tuple[Claim, ...]:
+    """A passage's stored claims (the index keeps them as JSON)."""
+    return tuple(claim_from_dict(d) for d in json.loads(raw)) if raw else ()
+
+
+@dataclass(frozen=True)
+class PassageView:
+    passage_id: str
+    position: int
+    heading: str
+    text: str
+    treatments: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage_id": self.passage_id,
+            "position": self.position,
+            "heading": self.heading,
+            "text": self.text,
+            "treatments": list(self.treatments),
+            "conditions": list(self.conditions),
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One indexed page with its passages, in reading order."""
+
+    page_id: str
+    url: str
+    title: str
+    byline: str = ""
+    published: str = ""
+    passages: tuple[PassageView, ...] = ()
+
+    @property
+    def claim_count(self) -> int:
+        return sum(len(p.claims) for p in self.passages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "page_id": self.page_id,
+            "url": self.url,
+            "title": self.title,
+            "byline": self.byline,
+            "published": self.published,
+            "passages": [p.to_dict() for p in self.passages],
+        }
+
+
+@dataclass(frozen=True)
+class TreatmentInfo:
+    """A treatment of the vocabulary or the index, and how many passages mention it."""
+
+    id: str
+    label: str
+    parent: str | None
+    passages: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "parent": self.parent, "passages": self.passages}
+
+
+Values = str | Sequence[str] | None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, as every caller asks it (filters: one value, a list, or comma-separated)."""
+
+    q: str = ""
+    page: int = 1
+    per_page: int | None = None  # None: the settings' per_page
+    group: str | None = None  # "page": the best passage of each page
+    treatment: Values = None
+    condition: Values = None
+    claim: Values = None
+    evidence: Values = None
+    facets: bool = True
+    snippets: bool = True
+    spell: bool = True
+    debug: bool = False
+
+    def filter_values(self) -> dict[str, Values]:
+        return {"treatment": self.treatment, "condition": self.condition, "claim": self.claim, "evidence": self.evidence}
