@@ -14,6 +14,7 @@ from indexer import Index
 from indexer.model import Claim
 from indexer.config import load_settings
 from indexer.search import Ranking, make_snippet, repair_query
+from test_hostile_queries import check_response
 
 FILLER = "Most episodes settle within a few weeks with ordinary activity and time. "
 
@@ -202,8 +203,7 @@ BROKEN = ['"unbalanced quote', "((massage", "massage))", "treatment:", "title: "
 
 @pytest.mark.parametrize("q", BROKEN)
 def test_broken_queries_never_raise(index: Any, q: str) -> None:
-    r = index.search(q)
-    assert r.total >= 0
+    check_response(index.search(q))
 
 
 def test_queries_whoosh_accepts_but_cannot_run(index: Any) -> None:
@@ -225,8 +225,7 @@ def test_broken_query_notes(index: Any) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(list('ab "()*:-+^~\\\x00?treatmn') + ["AND", "OR", "NOT", "title:", "claim:", " massage "]), max_size=25).map("".join))
 def test_fuzzed_queries_never_raise(index: Any, q: str) -> None:
-    r = index.search(q)
-    assert r.total >= 0
+    check_response(index.search(q))
 
 
 def test_repair_query() -> None:

@@ -319,7 +319,7 @@ def test_debug_env_does_not_expose_tracebacks(hostile_index: Path, monkeypatch: 
     def boom(*a: Any, **k: Any) -> Any:
         raise RuntimeError("secret internal detail /etc/shadow")
 
-    monkeypatch.setattr(Index, "search", boom)
+    monkeypatch.setattr(Index, "run", boom)  # what the web app calls to search
     c = app.test_client()
     for url in ("/search?q=pain", "/api/search?q=pain"):
         r = c.get(url)

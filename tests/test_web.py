@@ -515,7 +515,7 @@ def test_unexpected_errors_are_a_generic_500(built_index: Path, monkeypatch: pyt
         def search(self, *a: Any, **k: Any) -> Any:
             raise RuntimeError("secret internal detail /etc/shadow")
 
-        page = claims = treatments = stats = search
+        run = page = claims = treatments = stats = search
 
     app.extensions[EXTENSION] = IndexProvider(app.config["RELIEF_SETTINGS"], opener=Exploding)
     c = app.test_client()
