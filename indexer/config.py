@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+BACKENDS = ("whoosh", "xapian")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -33,6 +36,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address `relief serve` listens on."),
     Setting("port", 5000, "Port `relief serve` listens on."),
     Setting("threads", 8, "Worker threads of the WSGI server."),
+    Setting("backend", "whoosh", "Index engine: whoosh (embedded, the default) or xapian (shards behind xapian-tcpsrv; GPL, optional)."),
+    Setting("shards", "", "Xapian read endpoints, one per shard, comma-separated HOST:PORT of xapian-tcpsrv (a|b lists replicas); empty: the local shard folders."),
+    Setting("shard_writers", "", "Xapian write endpoints, one per shard in the same order: folders, or HOST:PORT of xapian-tcpsrv --writable; empty: INDEX/shard-N."),
+    Setting("dask", "", "Dask scheduler address (tcp://HOST:PORT) for `relief ingest`; empty: ingest in this process."),
 )
 
 
@@ -47,6 +54,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     threads: int = 8
+    backend: str = "whoosh"
+    shards: str = ""
+    shard_writers: str = ""
+    dask: str = ""
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply non-None overrides, converting to each field's type."""
@@ -68,6 +79,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     env = os.environ if env is None else env
     from_env = {s.name: env[s.env] for s in SETTINGS if env.get(s.env)}
     try:
-        return Settings().with_overrides(**from_env).with_overrides(**overrides)
+        settings = Settings().with_overrides(**from_env).with_overrides(**overrides)
     except ValueError as exc:
         raise ValueError(f"bad setting value: {exc}") from exc
+    if settings.backend not in BACKENDS:
+        raise ValueError(f"bad setting value: backend {settings.backend!r} is not one of {', '.join(BACKENDS)}")
+    return settings

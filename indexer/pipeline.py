@@ -113,7 +113,7 @@ def ingest(
     Unchanged pages (same content hash) are skipped before cleaning, so a second run
     over the same corpus only reads and hashes files.
     """
-    from . import store
+    from .backend import open_writer
 
     started = time.perf_counter()
     report = IngestReport(index=str(settings.index))
@@ -121,7 +121,7 @@ def ingest(
     report.skipped.extend(errors)
     report.pages_read = len(raws)
 
-    with store.open_writer(settings.index, rebuild=rebuild) as writer:
+    with open_writer(settings, rebuild=rebuild) as writer:
         manifest = {} if rebuild else writer.manifest()
         templates = {} if rebuild else writer.site_templates()
         changed = [r for r in raws if manifest.get(r.page_id) != r.sha256]

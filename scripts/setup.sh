@@ -18,3 +18,7 @@ if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
     touch "$stamp"
 fi
+# Xapian's Python module comes from Debian (python3-xapian), not PyPI: link it in when present
+if [ -f /usr/lib/python3/dist-packages/xapian/__init__.py ]; then
+    bash "$ROOT/scripts/link_xapian.sh" "$ROOT/.venv" >/dev/null 2>&1 || true
+fi

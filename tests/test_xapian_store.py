@@ -1,0 +1,170 @@
+"""The Xapian shards: routing, the shard writers and their manifest, queries over remote shards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import make_page
+from indexer.config import load_settings
+from indexer.search.engine import Filter
+from indexer.search.query import AnyOf, Phrase, Term
+from indexer.store import StoreError, StoreLocked
+from xapian_cluster import needs_xapian, start_server
+
+pytestmark = needs_xapian
+
+
+def _pages() -> list[Any]:
+    return [
+        make_page(f"p{i}", f"Page {i}", f"Massage therapy eases back pain number {i}. " + ("Walking helps too. " if i % 2 else "Heat packs soothe. ") * 3,
+                  treatments=["massage", "heat-cold-therapy"] if i % 3 == 0 else ["massage"], conditions=["sciatica"] if i % 2 else [])
+        for i in range(12)
+    ]
+
+
+def _write(settings: Any, pages: list[Any], **kw: Any) -> Any:
+    from indexer.xapian.writer import open_shard_writers
+
+    with open_shard_writers(settings, **kw) as w:
+        for p in pages:
+            w.put_page(p)
+    return w
+
+
+def _search(db: Any, q: Any, limit: int = 100) -> list[tuple[str, float]]:
+    import xapian
+
+    from indexer.xapian.documents import PASSAGE_SLOT
+
+    enq = xapian.Enquire(db)
+    enq.set_query(q)
+    enq.set_sort_by_relevance_then_value(PASSAGE_SLOT, False)
+    return [(m.document.get_value(PASSAGE_SLOT).decode(), round(m.weight, 9)) for m in enq.get_mset(0, limit)]
+
+
+def test_shard_of_is_stable_and_spreads_pages() -> None:
+    from indexer.xapian.shards import shard_of
+
+    assert shard_of("massage", 2) == shard_of("massage", 2)
+    counts = [0, 0, 0]
+    for i in range(3000):
+        counts[shard_of(f"page-{i}", 3)] += 1
+    assert min(counts) > 900
+    assert shard_of("x", 1) == 0
+
+
+def test_layouts_from_settings(tmp_path: Path) -> None:
+    from indexer.xapian.shards import read_layout, write_layout
+
+    s = load_settings(env={}, index=tmp_path, shards="127.0.0.1:8001|127.0.0.1:9001, 127.0.0.1:8002")
+    assert [str(e) for e in write_layout(s)] == [str(tmp_path / "shard-0"), str(tmp_path / "shard-1")]
+    assert [[str(e) for e in r] for r in read_layout(s)] == [["127.0.0.1:8001", "127.0.0.1:9001"], ["127.0.0.1:8002"]]
+    s = load_settings(env={}, index=tmp_path)
+    assert [str(e) for e in write_layout(s)] == [str(tmp_path / "shard-0")]
+    with pytest.raises(StoreError, match="port"):
+        write_layout(load_settings(env={}, shard_writers="127.0.0.1:99999"))
+    with pytest.raises(ValueError, match="backend"):
+        load_settings(env={"RELIEF_BACKEND": "solr"})
+
+
+def test_writers_route_pages_and_keep_a_manifest(tmp_path: Path) -> None:
+    import xapian
+
+    from indexer.xapian.shards import shard_of
+    from indexer.xapian.writer import open_shard_writers
+
+    s = load_settings(env={}, index=tmp_path, shard_writers=f"{tmp_path / 'a'},{tmp_path / 'b'}")
+    pages = _pages()
+    _write(s, pages)
+    for i, name in enumerate("ab"):
+        db = xapian.Database(str(tmp_path / name))
+        held = {db.get_document(m.docid).get_value(0).decode() for m in db.postlist("")}
+        assert held == {p.page_id for p in pages if shard_of(p.page_id, 2) == i}
+    with open_shard_writers(s) as w:
+        assert w.manifest() == {p.page_id: p.sha256 for p in pages}
+        w.put_page(make_page("p1", "Page 1", "Replaced text about yoga only. " * 5))
+        w.delete_page("p2")
+    with open_shard_writers(s) as w:
+        assert set(w.manifest()) == {p.page_id for p in pages} - {"p2"}
+    whole = xapian.Database(str(tmp_path / "a"))
+    whole.add_database(xapian.Database(str(tmp_path / "b")))
+    assert [pid for pid, _ in _search(whole, xapian.Query("Byoga"))] == ["p1#0"]
+    assert not _search(whole, xapian.Query("Kp2"))
+
+
+def test_a_failed_ingest_commits_nothing_and_a_second_writer_is_refused(tmp_path: Path) -> None:
+    import xapian
+
+    from indexer.xapian.writer import open_shard_writers
+
+    s = load_settings(env={}, index=tmp_path)
+    _write(s, _pages()[:2])
+    with pytest.raises(RuntimeError):
+        with open_shard_writers(s) as w:
+            w.put_page(_pages()[5])
+            with pytest.raises(StoreLocked):
+                with open_shard_writers(s):
+                    pass
+            raise RuntimeError("killed")
+    db = xapian.Database(str(tmp_path / "shard-0"))
+    assert {db.get_document(m.docid).get_value(0).decode() for m in db.postlist("")} == {"p0", "p1"}
+    _write(s, _pages()[:1], rebuild=True)
+    db = xapian.Database(str(tmp_path / "shard-0"))
+    assert db.get_doccount() == len(_pages()[0].passages)
+
+
+def test_remote_shards_rank_like_one_database(tmp_path: Path) -> None:
+    """Xapian's remote backend uses global statistics: same weights as a single database."""
+    import xapian
+
+    from indexer.xapian.shards import ShardUnavailable, open_readers, read_layout
+    from indexer.xapian.translate import Translator
+
+    pages = _pages()
+    single = load_settings(env={}, index=tmp_path / "single")
+    _write(single, pages)
+    sharded = load_settings(env={}, index=tmp_path / "sharded", shard_writers=f"{tmp_path / 's0'},{tmp_path / 's1'}")
+    _write(sharded, pages)
+    servers = [start_server([tmp_path / "s0"]), start_server([tmp_path / "s1"])]
+    try:
+        remote = open_readers(read_layout(load_settings(env={}, shards=",".join(s.endpoint for s in servers))))
+        local = open_readers(read_layout(single))
+        assert remote.get_doccount() == local.get_doccount() == sum(len(p.passages) for p in pages)
+        tr = Translator(lambda prefix: [t.term.decode() for t in local.allterms(prefix)])
+        query = AnyOf((Term("text", "walk"), Phrase("text", ("heat", "pack")), Term("title", "page", 0.5)))
+        q = tr.node(query)
+        q = xapian.Query(xapian.Query.OP_FILTER, q, tr.filter(Filter((("treatment", ("massage",)),))))
+        want = _search(local, q)
+        assert len(want) == len(pages) and len({w for _, w in want}) > 1
+        assert _search(remote, q) == want
+        servers[1].stop()
+        with pytest.raises(ShardUnavailable, match=servers[1].endpoint):
+            open_readers(read_layout(load_settings(env={}, shards=",".join(s.endpoint for s in servers))))
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_pipeline_ingest_into_shards_is_incremental(tmp_path: Path, corpus_dir: Path) -> None:
+    import xapian
+
+    from indexer.pipeline import ingest
+
+    s = load_settings(env={}, index=tmp_path, backend="xapian", shard_writers=f"{tmp_path / 's0'},{tmp_path / 's1'}")
+    first = ingest([str(corpus_dir)], s)
+    assert first.added > 10 and not first.updated
+    again = ingest([str(corpus_dir)], s)
+    assert again.unchanged == first.added and again.added == again.updated == 0
+    db = xapian.Database(str(tmp_path / "s0"))
+    db.add_database(xapian.Database(str(tmp_path / "s1")))
+    assert db.get_doccount() == first.passages
+    assert all(db.get_doccount() > 0 for db in (xapian.Database(str(tmp_path / "s0")), xapian.Database(str(tmp_path / "s1"))))
+    one = sorted(p for p in corpus_dir.iterdir() if p.suffix == ".html")[0]
+    pruned = ingest([str(one)], s, prune=True)
+    assert pruned.removed == first.added - 1
+    db = xapian.Database(str(tmp_path / "s0"))
+    db.add_database(xapian.Database(str(tmp_path / "s1")))
+    assert len({db.get_document(m.docid).get_value(0) for m in db.postlist("")}) == 1
