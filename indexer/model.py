@@ -64,6 +64,26 @@ class Claim:
         return d
 
 
+VerdictValue = Literal["helps", "does-not-help", "mixed", "unclear"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A page's position on one treatment, with the claims that decide it, strongest first."""
+
+    treatment: str  # a vocabulary id, or the free words of an `about` request
+    verdict: VerdictValue
+    claims: tuple[Claim, ...] = ()
+    score: float = 0.0  # helps weight minus does-not-help weight
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "score": round(self.score, 3),
+            "claims": [c.to_dict() for c in self.claims],
+        }
+
+
 @dataclass(frozen=True)
 class Passage:
     passage_id: str  # "<page_id>#<position>"
@@ -106,6 +126,8 @@ class Page:
     blocks: tuple[Block, ...] = ()
     sha256: str = ""
     passages: tuple[Passage, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    about: Verdict | None = None
 
     @property
     def headings(self) -> list[str]:
@@ -125,6 +147,8 @@ class Page:
             "headings": self.headings,
             "text": self.text,
             "passages": [p.to_dict() for p in self.passages],
+            "verdicts": {v.treatment: v.to_dict() for v in self.verdicts},
+            "about": {"text": self.about.treatment, **self.about.to_dict()} if self.about else None,
         }
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from . import clean, knowledge, passages
+from . import clean, knowledge, passages, verdicts
 from .config import Settings
 from .model import IngestError, IngestReport, Page, RawPage
 from .sources import read_sources
@@ -43,7 +43,7 @@ def process_site(
         if not page.passages:
             errors.append(IngestError(page.source, "empty", "no body text to index (only headings or template text)"))
             continue
-        pages.append(knowledge.annotate(page))
+        pages.append(verdicts.attach(knowledge.annotate(page)))
     return pages, errors, template
 
 
@@ -89,13 +89,18 @@ def by_site(raws: Iterable[RawPage]) -> dict[tuple[str, ...], list[RawPage]]:
     return {tuple(sorted({k for r in members for k in site_keys(r)})): members for members in groups.values()}
 
 
-def extract_paths(paths: Sequence[str], settings: Settings) -> tuple[list[Page], list[IngestError]]:
-    """Run the pipeline without an index; files given together are one site per folder/host."""
+def extract_paths(
+    paths: Sequence[str], settings: Settings, about: str | None = None
+) -> tuple[list[Page], list[IngestError]]:
+    """Run the pipeline without an index; files given together are one site per folder/host.
+
+    `about` names a treatment in free words: each page gets its position on it (`Page.about`).
+    """
     raws, errors = read_all(paths, settings)
     pages: list[Page] = []
     for site_raws in by_site(raws).values():
         site_pages, site_errors, _ = process_site(site_raws)
-        pages.extend(site_pages)
+        pages.extend(verdicts.with_about(p, about) if about else p for p in site_pages)
         errors.extend(site_errors)
     return pages, errors
 

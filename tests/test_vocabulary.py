@@ -149,3 +149,64 @@ def test_unknown_parent_is_reported(tmp_path):
         f.write('\n[orphan]\nlabel = "Orphan"\nparent = "nowhere"\n')
     with pytest.raises(VocabularyError):
         load_vocabulary_from(t, c)
+
+
+# -- condition synonyms name their own condition ----------------------------------------------
+
+
+def test_no_condition_synonym_names_another_condition():
+    vocab = load_vocabulary()
+    wrong = []
+    for concept in vocab.conditions.values():
+        for name in (concept.label, *concept.synonyms):
+            found = [cid for cid, _, _ in vocab.match(name, "condition")]
+            if found != [concept.id]:
+                wrong.append((concept.id, name, found))
+    assert not wrong
+
+
+def _other_conditions():
+    path = Path(__file__).parent / "fixtures" / "vocabulary" / "other_conditions.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, wrong = (p.strip() for p in line.split("|"))
+            yield name, wrong
+
+
+@pytest.mark.parametrize("name, wrong", list(_other_conditions()))
+def test_other_conditions_are_not_tagged_as_ours(name, wrong):
+    found = {cid for cid, _, _ in load_vocabulary().match(f"She has {name}.", "condition")}
+    assert wrong not in found and found  # tagged, and as what it is
+
+
+# -- low back pain guideline checklist (NICE NG59): treatments offered and not offered -----
+
+
+@pytest.mark.parametrize(
+    "text, expected, parent",
+    [
+        ("shoe insoles", "orthotics", "posture-ergonomics"),
+        ("orthotic insoles", "orthotics", "posture-ergonomics"),
+        ("lumbar belts and corsets", "back-brace", "posture-ergonomics"),
+        ("lumbar traction", "traction", "physical-therapy"),
+        ("facet joint injections", "spinal-injections", "medication"),
+        ("an epidural steroid injection", "epidural-steroids", "spinal-injections"),
+        ("radiofrequency denervation", "radiofrequency-denervation", None),
+        ("therapeutic ultrasound", "therapeutic-ultrasound", "physical-therapy"),
+        ("interferential therapy", "interferential-therapy", "electrotherapy"),
+        ("a TENS machine", "tens", "electrotherapy"),
+        ("tricyclic antidepressants", "antidepressants", "medication"),
+        ("gabapentinoids", "anticonvulsants", "medication"),
+        ("codeine", "weak-opioids", "opioids"),
+        ("strong opioids such as morphine", "strong-opioids", "opioids"),
+        ("psychological therapies", "psychological-therapy", "mind-body-therapy"),
+        ("a combined physical and psychological programme", "combined-programme", "physical-therapy"),
+        ("back schools", "back-school", "physical-therapy"),
+        ("benzos", "benzodiazepines", "medication"),
+    ],
+)
+def test_back_pain_guideline_treatments(text, expected, parent):
+    vocab = load_vocabulary()
+    found = [tid for tid, _, _ in vocab.match(text, "treatment")]
+    assert found[0] == expected
+    assert vocab.concept(expected).parent == parent

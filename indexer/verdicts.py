@@ -1,0 +1,387 @@
+"""A page's position on a treatment: helps, does-not-help, mixed or unclear.
+
+Knowledge (`knowledge.py`) finds each sentence's claim; this module reads a whole page the
+way a careful reader would: only sentences about the treatment count (named, or referred to
+with "it" right after being named; sentences about other treatments do not), a conclusion
+or study finding outweighs background, a hedged remark counts less, and negation and scope
+are read within the clause ("has not been shown to prevent", "no better than sham", "helps
+acute but not chronic pain"). The cue words and weights are data (`data/verdicts.toml`).
+
+Two entry points: `judge(page)` for every vocabulary treatment the page makes claims about,
+and `about(page, text)` for a treatment named in free words, matched as a phrase through
+the index's own analyzer ("insoles" finds "shoe insoles").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Callable, Iterable, Literal, Sequence
+
+from .analysis import terms, terms_with_spans
+from .fields import DATA_DIR
+from .model import Claim, Page, Verdict, VerdictValue
+from .vocabulary import Vocabulary, load_vocabulary
+
+Tok = tuple[str, int, int]
+Pattern = tuple[str, ...]
+
+
+class _PhraseSet:
+    """Phrases as term tuples, indexed by first term; "*" is any one word."""
+
+    def __init__(self, phrases: Iterable[str]):
+        self.index: dict[str, list[Pattern]] = {}
+        for phrase in phrases:
+            pattern = tuple("*" if w == "*" else t for w in str(phrase).split() for t in (["*"] if w == "*" else terms(w)))
+            if pattern and pattern[0] != "*":
+                self.index.setdefault(pattern[0], []).append(pattern)
+        for patterns in self.index.values():
+            patterns.sort(key=len, reverse=True)
+
+    def find(self, toks: Sequence[str]) -> list[tuple[int, int]]:
+        """(start, end) token positions of each match, longest at each start, no overlaps."""
+        found: list[tuple[int, int]] = []
+        i, n = 0, len(toks)
+        while i < n:
+            for pattern in self.index.get(toks[i], ()):
+                if i + len(pattern) <= n and all(p == "*" or p == toks[i + j] for j, p in enumerate(pattern)):
+                    found.append((i, i + len(pattern)))
+                    i += len(pattern)
+                    break
+            else:
+                i += 1
+        return found
+
+
+@dataclass(frozen=True)
+class Rules:
+    """verdicts.toml, compiled."""
+
+    weights: dict[str, float]
+    decide: dict[str, float]
+    cues: dict[str, _PhraseSet]
+
+
+def rules_from(data: dict) -> Rules:
+    return Rules(
+        weights={k: float(v) for k, v in data.get("weights", {}).items()},
+        decide={k: float(v) for k, v in data.get("decide", {}).items()},
+        cues={k: _PhraseSet(v) for k, v in data.get("cues", {}).items()},
+    )
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> Rules:
+    return rules_from(tomllib.loads((DATA_DIR / "verdicts.toml").read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one sentence says about the treatment: +1 helps, −1 does not, 0 neither."""
+
+    polarity: int
+    weight: float
+    limited: bool = False
+    hedged: bool = False
+    study: bool = False
+    expert: bool = False
+    conclusion: bool = False
+
+
+_CLAUSE_PUNCT = re.compile(r"[;:()\u2013\u2014]|\s-\s")
+
+
+def _clauses(text: str, spans: Sequence[Tok], rules: Rules) -> list[int]:
+    """Clause number of each token: a break word or ; : — starts a new clause."""
+    breaks = {s for s, _ in rules.cues["clause_breaks"].find([t for t, _, _ in spans])}
+    out, clause, prev_end = [], 0, 0
+    for i, (_, s0, e0) in enumerate(spans):
+        if i in breaks or (i and _CLAUSE_PUNCT.search(text, prev_end, s0)):
+            clause += 1
+        out.append(clause)
+        prev_end = e0
+    return out
+
+
+def read_sentence(
+    text: str,
+    target: Sequence[tuple[int, int]] = (),
+    *,
+    referred: bool = False,
+    spans: Sequence[Tok] | None = None,
+    rules: Rules | None = None,
+) -> Reading:
+    """How this sentence stands on the treatment found at token ranges `target`.
+
+    With no target (`referred`), every clause counts; otherwise only cues in a clause
+    that names the treatment, so "X did not help but Y did" is negative for X.
+    """
+    rules = rules or load_rules()
+    spans = spans if spans is not None else terms_with_spans(text)
+    toks = [t for t, _, _ in spans]
+    if not toks or text.rstrip().endswith("?"):
+        return Reading(0, 0.0)
+    cues = rules.cues
+    w = rules.weights
+    clause = _clauses(text, spans, rules)
+    inside = {i for a, b in target for i in range(a, b)}
+    wanted = {clause[i] for i in inside} if target else set(clause)
+    negators = [(a, b) for a, b in cues["negators"].find(toks)]
+    ignore = {i for a, b in cues["not_negators"].find(toks) for i in range(a, b)}
+    negators = [(a, b) for a, b in negators if a not in ignore]
+    window = int(rules.decide.get("negation_window", 6))
+
+    hits = sorted(
+        (a, b, sign)
+        for sign, key in ((1, "positive"), (-1, "negative"))
+        for a, b in cues[key].find(toks)
+        if not any(i in inside for i in range(a, b))
+    )
+    # a negator turns the first cue after it (within the window, same clause) around;
+    # a cue overlapping the negator ("not been shown") is that same negation
+    flipped: set[int] = set()
+    for a0, b0 in negators:
+        after = [(a, b) for a, b, _ in hits if a >= b0]
+        if not after or after[0][0] - b0 > window or clause[after[0][0]] != clause[a0]:
+            continue
+        end = after[0][0]
+        for a, b in after:  # "not shown to help": cues that follow on at once share it
+            if a > end:
+                break
+            flipped.add(a)
+            end = b
+    score = 0.0
+    for a, _, sign in hits:
+        if clause[a] not in wanted:
+            continue
+        s = -sign if a in flipped else sign
+        score += s * (w.get("negative", 1.0) if s < 0 else 1.0)
+    limited = bool(cues["limited"].find(toks))
+    polarity = (score > 0) - (score < 0)
+    if polarity == 0 and not limited:
+        return Reading(0, 0.0)
+    hedged = bool(cues["hedged"].find(toks))
+    study = bool(cues["study"].find(toks))
+    expert = bool(cues["expert"].find(toks))
+    conclusion = bool(cues["conclusion"].find(toks))
+    weight = w.get("base", 1.0)
+    if conclusion:
+        weight *= w.get("conclusion", 1.0)
+    if study:
+        weight *= w.get("study", 1.0)
+    elif expert:
+        weight *= w.get("expert", 1.0)
+    if hedged:
+        weight *= w.get("hedged", 1.0)
+    if referred:
+        weight *= w.get("referred", 1.0)
+    if polarity < 0:
+        weight *= w.get("negative", 1.0)
+    return Reading(polarity, weight, limited, hedged, study, expert, conclusion)
+
+
+@dataclass(frozen=True)
+class Scored:
+    claim: Claim
+    reading: Reading
+
+
+def decide(treatment: str, scored: Sequence[Scored], rules: Rules | None = None) -> Verdict:
+    """Weigh the readings: enough weight on one side → helps / does-not-help, else mixed or unclear."""
+    rules = rules or load_rules()
+    d = rules.decide
+    pos = neg = 0.0
+    for s in scored:
+        r = s.reading
+        if r.limited:
+            # "helps, but only in the short term": a position on both sides
+            half = r.weight / 2
+            pos += half if r.polarity >= 0 else 0.0
+            neg += half if r.polarity >= 0 else r.weight
+            continue
+        if r.polarity > 0:
+            pos += r.weight
+        elif r.polarity < 0:
+            neg += r.weight
+    total = pos + neg
+    verdict: VerdictValue
+    if total < d.get("min_weight", 1.0):
+        verdict = "unclear"
+    elif abs(pos - neg) / total < d.get("mixed_margin", 0.2):
+        verdict = "mixed"
+    else:
+        verdict = "helps" if pos > neg else "does-not-help"
+    side = {"helps": 1, "does-not-help": -1}.get(verdict, 0)
+    ranked = sorted(
+        (s for s in scored if s.reading.weight > 0),
+        key=lambda s: (side != 0 and s.reading.polarity != side, -s.reading.weight, s.claim.start),
+    )
+    claims = tuple(s.claim for s in ranked[: int(d.get("max_claims", 5))])
+    return Verdict(treatment=treatment, verdict=verdict, claims=claims, score=round(pos - neg, 3))
+
+
+def _as_claim(base: Claim | None, text: str, start: int, reading: Reading, treatments: tuple[str, ...]) -> Claim:
+    evidence: Literal["study", "expert", "none"] = "study" if reading.study else "expert" if reading.expert else "none"
+    polarity: Literal["positive", "negative"] = "negative" if reading.polarity < 0 else "positive"
+    if base is not None:
+        return replace(base, polarity=polarity, hedged=base.hedged or reading.hedged)
+    return Claim(
+        text=text, start=start, end=start + len(text), type="efficacy", types=("efficacy",),
+        polarity=polarity, evidence=evidence, hedged=reading.hedged, treatments=treatments,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One sentence of the page, tokenised once, with the treatments it names (token ranges)."""
+
+    text: str
+    start: int
+    claim: Claim | None
+    is_title: bool
+    spans: tuple[Tok, ...]
+    named: tuple[tuple[str, int, int], ...]
+
+
+def _lines(page: Page, vocab: Vocabulary) -> list[_Line]:
+    """The page's title and sentences in order, each tokenised and matched once."""
+    out: list[_Line] = []
+
+    def add(text: str, start: int, claim: Claim | None, is_title: bool) -> None:
+        spans = tuple(terms_with_spans(text))
+        starts = {s0: i for i, (_, s0, _) in enumerate(spans)}
+        ends = {e0: i for i, (_, _, e0) in enumerate(spans)}
+        named = tuple(
+            (tid, starts[s], ends[e] + 1)
+            for tid, s, e, _ in vocab.match_terms(list(spans), text, "treatment")
+            if s in starts and e in ends
+        )
+        out.append(_Line(text, start, claim, is_title, spans, named))
+
+    if page.title.strip():
+        add(page.title.strip(), 0, None, True)
+    for passage in page.passages:
+        claims = {c.start: c for c in passage.claims}
+        for s in passage.sentences:
+            raw = passage.text[s.start : s.end]
+            text = raw.strip()
+            if text:
+                start = s.start + len(raw) - len(raw.lstrip())
+                add(text, start, claims.get(start), False)
+    return out
+
+
+# where a line names the treatment, as token ranges
+Finder = Callable[[_Line], list[tuple[int, int]]]
+
+
+def _verdict_for(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], label: str, rules: Rules) -> Verdict:
+    """`lines`: each sentence with the target's token ranges in it; `named` holds only other treatments."""
+    reference = rules.cues["reference"]
+    scored: list[Scored] = []
+    previous = False
+    for line, target in lines:
+        referred = False
+        if not target:
+            toks = [t for t, _, _ in line.spans[:3]]
+            opens = reference.find(toks)
+            # "It has not been shown to help": right after the treatment was named, and
+            # only when the sentence names no other treatment
+            referred = previous and bool(opens) and opens[0][0] == 0 and not line.named
+            previous = referred
+            if not referred:
+                continue
+        else:
+            previous = True
+        reading = read_sentence(line.text, target, referred=referred, spans=line.spans, rules=rules)
+        if line.is_title and reading.weight:
+            reading = replace(reading, weight=reading.weight * rules.weights.get("title", 1.0))
+        if reading.polarity == 0 and not reading.limited:
+            continue
+        scored.append(Scored(_as_claim(line.claim, line.text, line.start, reading, (label,)), reading))
+    return decide(label, scored, rules)
+
+
+def _alternatives(text: str) -> list[str]:
+    return [p for p in re.split(r",|/|\bor\b|\|", text) if terms(p)]
+
+
+def phrase_finder(text: str, vocab: Vocabulary | None = None) -> Finder:
+    """Where the words of `text` occur as a phrase (alternatives: "a, b or c").
+
+    When the words name a vocabulary treatment, its synonyms and narrower treatments
+    are found too.
+    """
+    alternatives = [tuple(terms(p)) for p in _alternatives(text)]
+    known: frozenset[str] = frozenset()
+    if vocab is not None:
+        ids = [vocab.resolve(p, "treatment") for p in _alternatives(text)]
+        known = frozenset(d for i in ids if i for d in vocab.descendants(i))
+
+    def find(line: _Line) -> list[tuple[int, int]]:
+        toks = [t for t, _, _ in line.spans]
+        out = {(a, b) for tid, a, b in line.named if tid in known}
+        for alt in alternatives:
+            n = len(alt)
+            out.update((i, i + n) for i in range(len(toks) - n + 1) if tuple(toks[i : i + n]) == alt)
+        return sorted(out)
+
+    return find
+
+
+def about(page: Page, text: str, vocab: Vocabulary | None = None, rules: Rules | None = None) -> Verdict:
+    """The page's position on a treatment named in free words (see `phrase_finder`)."""
+    vocab = vocab or load_vocabulary()
+    find = phrase_finder(text, vocab)
+    lines = []
+    for line in _lines(page, vocab):
+        target = find(line)
+        lines.append((replace(line, named=_others(line, target)), target))
+    return _verdict_for(lines, " ".join(text.split()), rules or load_rules())
+
+
+def _others(line: _Line, mine: Sequence[tuple[int, int]]) -> tuple[tuple[str, int, int], ...]:
+    """The line's named treatments that do not overlap the target's ranges."""
+    taken = {i for a, b in mine for i in range(a, b)}
+    return tuple(n for n in line.named if not any(i in taken for i in range(n[1], n[2])))
+
+
+def judge(page: Page, vocab: Vocabulary | None = None) -> tuple[Verdict, ...]:
+    """A verdict for every vocabulary treatment the page names or makes claims about, most said first."""
+    vocab = vocab or load_vocabulary()
+    rules = load_rules()
+    counts: dict[str, int] = {}
+    for passage in page.passages:
+        for tid in passage.treatments:
+            counts[tid] = counts.get(tid, 0) + 1
+        for claim in passage.claims:
+            for tid in claim.treatments:
+                counts[tid] = counts.get(tid, 0) + 1
+    if not counts:
+        return ()
+    lines = _lines(page, vocab)
+    verdicts = []
+    for tid in sorted(counts, key=lambda t: -counts[t]):
+        mine = frozenset(vocab.descendants(tid))
+
+        own = [
+            (replace(line, named=tuple(n for n in line.named if n[0] not in mine)), [(a, b) for t, a, b in line.named if t in mine])
+            for line in lines
+        ]
+        verdict = _verdict_for(own, tid, rules)
+        if verdict.claims:
+            verdicts.append(verdict)
+    return tuple(verdicts)
+
+
+def attach(page: Page) -> Page:
+    """The page with a verdict for each vocabulary treatment it makes claims about."""
+    return replace(page, verdicts=judge(page))
+
+
+def with_about(page: Page, text: str) -> Page:
+    """The page with its position on the treatment named by `text`."""
+    return replace(page, about=about(page, text))
