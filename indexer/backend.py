@@ -11,7 +11,7 @@ from typing import Any, ContextManager
 
 from .config import Settings
 
-__all__ = ["open_writer"]
+__all__ = ["index_present", "open_index", "open_writer"]
 
 
 def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[Any]:
@@ -24,3 +24,26 @@ def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[
 
     return store.open_writer(settings.index, rebuild=rebuild)
 
+
+
+def open_index(settings: Settings, **options: Any) -> Any:
+    """The `Index` facade over the configured backend (`IndexMissing` when there is none)."""
+    if settings.backend == "xapian":
+        from .xapian.index import XapianIndex
+
+        return XapianIndex.open(settings=settings, **options)
+    from .search import Index
+
+    return Index.open(settings.index, settings=settings, **options)
+
+
+def index_present(settings: Settings) -> bool:
+    """Whether there is an index to open: a committed Whoosh folder, local shard folders, or
+    shard servers (whose presence only a search can tell)."""
+    if settings.backend == "xapian":
+        from .xapian.shards import read_layout
+
+        return all(r[0].path is None or r[0].path.is_dir() for r in read_layout(settings))
+    from .store import index_exists
+
+    return index_exists(settings.index)

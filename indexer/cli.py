@@ -96,10 +96,11 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_index(settings: Settings) -> Any:
-    from .search import Index, IndexMissing
+    from .backend import open_index
+    from .search import IndexMissing
 
     try:
-        return Index.open(settings.index, settings=settings)
+        return open_index(settings)
     except IndexMissing as exc:
         raise CliError(str(exc)) from exc
 

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from indexer.cli import CliError
 from indexer.cli import main as core_main
 from indexer.config import Settings
-from indexer.search import index_exists
+from indexer.backend import index_present
 
 __all__ = ["main", "serve"]
 
@@ -26,7 +26,7 @@ def serve(settings: Settings) -> int:
     from . import create_app
     from .indexes import EXTENSION, NoIndex
 
-    if not index_exists(settings.index):
+    if not index_present(settings):
         if not settings.corpus.exists():
             raise CliError(f"no index at {settings.index} and no corpus folder at {settings.corpus} to build one from")
         from indexer.pipeline import ingest

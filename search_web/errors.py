@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from indexer.xapian.shards import ShardUnavailable
+
 from .indexes import NoIndex
 from .params import BadParameter
 
@@ -38,14 +40,15 @@ def error_response(status: int, message: str, parameter: str | None = None, **ex
         body: dict[str, Any] = {"status": status, "message": message, "parameter": parameter}
         response = jsonify({"error": body, **extra})
     else:
+        no_index = status == 503 and message == NO_INDEX_MESSAGE
         response = current_app.make_response(
             render_template(
                 "error.html",
                 status=status,
-                title=TITLES.get(status, "Something went wrong"),
+                title=TITLES.get(status, "Something went wrong") if no_index or status != 503 else "Search unavailable",
                 message=message,
                 parameter=parameter,
-                no_index=status == 503,
+                no_index=no_index,
             )
         )
     response.status_code = status
@@ -60,6 +63,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NoIndex)
     def _no_index(exc: NoIndex) -> Response:
         return error_response(503, NO_INDEX_MESSAGE)
+
+    @app.errorhandler(ShardUnavailable)
+    def _shard_down(exc: ShardUnavailable) -> Response:
+        # the xapian backend: a shard server that does not answer (no replica did either)
+        app.logger.warning("shard unavailable on %s: %s", request.path, exc)
+        return error_response(503, f"The search is unavailable for the moment: {exc}")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

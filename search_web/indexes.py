@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from flask import current_app
 
+from indexer.backend import open_index
 from indexer.config import Settings
 from indexer.search import Index, IndexMissing
 
@@ -36,7 +37,8 @@ class IndexProvider:
 
     def _open_real(self) -> Index:
         # a new commit is warmed beside the searches, so none waits seconds for it
-        return Index.open(self.settings.index, settings=self.settings, background_warm=True)
+        index: Index = open_index(self.settings, background_warm=True)
+        return index
 
     def get(self) -> Index:
         """The open index, refreshed so a newly committed index is seen; NoIndex when absent."""

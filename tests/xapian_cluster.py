@@ -6,6 +6,7 @@ installable (scripts/test installs both with apt-get, so CI runs them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -44,10 +45,14 @@ class ShardServer:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        """Kill the server by its pid (SIGKILL: a crashed machine, not a polite exit)."""
+        """Kill the server and the children it forked per connection, by its process group
+        (its own, made at start; SIGKILL: a crashed machine, not a polite exit)."""
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 def start_server(paths: Sequence[Path], *, writable: bool = False, port: int | None = None) -> ShardServer:
@@ -55,7 +60,7 @@ def start_server(paths: Sequence[Path], *, writable: bool = False, port: int | N
     args = ["xapian-tcpsrv", "--interface", "127.0.0.1", "--port", str(port)]
     if writable:
         args.append("--writable")
-    proc = subprocess.Popen([*args, *map(str, paths)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*args, *map(str, paths)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:

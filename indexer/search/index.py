@@ -460,7 +460,7 @@ class Index:
             docs = sorted(gen.postings("page_id", page_id))
             if not docs:
                 return None
-            fields = sorted((gen.searcher.stored_fields(d) for d in docs), key=lambda f: f.get("position", 0))
+            fields = sorted((gen.stored(d) for d in docs), key=lambda f: f.get("position", 0))
         first = fields[0]
         meta = json.loads(first.get("page_meta") or "{}")
         return PageView(

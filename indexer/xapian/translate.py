@@ -4,8 +4,8 @@ Both the plain-word plans (`query.py` nodes) and the operator queries (Whoosh's 
 tree, kept as `Native`) become one `xapian.Query` over the prefixed terms of
 `documents.py`; the terms are already analyzed by the one analyzer chain. Scores: OR and
 AND sum their parts as Whoosh's do, a boost scales (`OP_SCALE_WEIGHT`), a constant score is
-a fixed-weight posting source filtered by its child. Prefixes become Xapian wildcards,
-which every shard expands itself; other wildcards are expanded from the shards' lexicon.
+a fixed-weight posting source filtered by its child. Prefixes and wildcards are expanded
+here, from the shards' merged lexicon, into an OR of terms.
 What has no Xapian counterpart (fuzzy terms, ranges, span queries) raises `Unsupported`,
 and the facade answers from the query's words, with a note.
 """
@@ -137,22 +137,20 @@ class Translator:
         raise Unsupported(f"query {type(q).__name__}")
 
     def _wildcard(self, field: str, pattern: str) -> Any:
-        """A wildcard over one field's terms; a trailing `*` only is a prefix every shard
-        expands itself, anything else is expanded here from the lexicon."""
-        x = self.xapian
+        """A wildcard over one field's terms, expanded here from the shards' merged lexicon:
+        every shard then scores the same terms (as Whoosh does, an OR of them), so a
+        sharded index ranks as one database would."""
         if field in _KEY_FIELDS or field not in FIELD_PREFIX:
             raise Unsupported(f"wildcard on {field!r}")
         prefix = FIELD_PREFIX[field]
         literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
-        if pattern == literal + "*" and literal:
-            return x.Query(x.Query.OP_WILDCARD, prefix + literal, MAX_EXPANSION, x.Query.WILDCARD_LIMIT_MOST_FREQUENT)
         matched = []
         for t in self.all_terms(prefix + literal):
             if fnmatch.fnmatchcase(t[len(prefix) :], pattern):
-                matched.append(x.Query(t))
+                matched.append(self.xapian.Query(t))
                 if len(matched) >= MAX_EXPANSION:
                     break
-        return self._combine(x.Query.OP_SYNONYM, matched)
+        return self._combine(self.xapian.Query.OP_OR, matched)
 
     # ------------------------------------------------------------ filters
     def filter(self, within: Filter) -> Any:

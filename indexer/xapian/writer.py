@@ -14,6 +14,7 @@ put_page, delete_page, set_site_template), so the pipeline writes to either back
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -28,6 +29,7 @@ from .shards import Endpoint, ShardUnavailable, shard_of, write_layout
 __all__ = ["ShardWriters", "WriteStats", "open_shard_writers"]
 
 PAGE_KEY = "page:"
+LAST_INGEST = "last_ingest"
 SITE_KEY = "site:"
 
 
@@ -130,7 +132,9 @@ class ShardWriters:
         self._begin()
 
     def commit(self) -> None:
+        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         for db in self.dbs:
+            db.set_metadata(LAST_INGEST, stamp)
             db.commit_transaction()
 
     def cancel(self) -> None:

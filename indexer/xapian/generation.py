@@ -1,0 +1,195 @@
+"""One opened state of the shards, as the `Index` facade reads it, and its caches.
+
+`XapianGeneration` is the Xapian side of `search.generation.Generation`: the same reads
+(stored fields by passage id, postings of a tag value, the values of a facet, spelling,
+feedback statistics, stats), answered from the shards opened as one database. Passage ids
+are Xapian's document ids of that combined database. The spelling lexicon is read by the
+front end from the shards' `spell` terms (Xapian serves no spelling over remote) and kept
+for the generation. `reopen()` moves the database to the newest commit of every shard.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..config import Settings
+from ..fields import FACETS
+from ..search.cache import Bounded
+from ..search.engine import Unsupported
+from ..search.generation import Generation
+from ..search.ranking import Ranking
+from ..search.snippets import Analyzed
+from ..store import IndexMissing
+from . import load
+from .documents import FIELD_PREFIX, PAGE_SLOT, facet_term, key_term, term
+from .shards import open_readers, read_layout
+from .translate import Translator
+from .writer import LAST_INGEST
+
+__all__ = ["XapianGeneration"]
+
+
+def _text(b: Any) -> str:
+    return b.decode("utf-8") if isinstance(b, bytes) else str(b)
+
+
+class _Lexicon:
+    """The few reads of a Whoosh reader that spelling, feedback and the claims report make."""
+
+    def __init__(self, gen: "XapianGeneration"):
+        self.gen = gen
+
+    def lexicon(self, field: str) -> Iterator[str]:
+        yield from self.gen.all_terms(FIELD_PREFIX[field], strip=True)
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return int(self.gen.db.get_termfreq(term(field, _text(text))))
+
+    def doc_count_all(self) -> int:
+        return int(self.gen.db.get_doccount())
+
+    def doc_count(self) -> int:
+        return int(self.gen.db.get_doccount())
+
+    def iter_docs(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        db = self.gen.db
+        for item in db.postlist(""):
+            yield item.docid, json.loads(db.get_document(item.docid).get_data() or b"{}")
+
+
+class XapianGeneration(Generation):
+    """The shards as one database, and what searches remember about this state of it."""
+
+    def __init__(self, settings: Settings, ranking: Ranking, db: Any = None):  # noqa: super().__init__ opens Whoosh
+        self.settings = settings
+        self.ranking = ranking
+        self.gen = Path(settings.index)
+        self.layout = read_layout(settings)
+        if db is None:
+            missing = [str(r[0]) for r in self.layout if r[0].path is not None and not r[0].path.is_dir()]
+            if missing:
+                raise IndexMissing(f"no xapian shard at {', '.join(missing)}; build the shards with `RELIEF_BACKEND=xapian relief ingest PATH`")
+            db = open_readers(self.layout)
+        self.db = db
+        self.searcher: Any = None
+        self.meta: dict[str, Any] = {}
+        self.xapian = load()
+        self.translator = Translator(lambda prefix: self.all_terms(prefix))
+        self.analyzed = Analyzed()
+        self.doc_frequencies: dict[str, int] = {}
+        self._postings: Bounded[tuple[str, str], frozenset[int]] = Bounded(self.POSTINGS_BUDGET)
+        self._stored: Bounded[int, dict[str, Any]] = Bounded(self.STORED_BUDGET)
+        self._values: dict[str, list[str]] = {}
+        self._page_key: Bounded[int, str] = Bounded(self.STORED_BUDGET * 8)
+        self._feedback = None
+        self._speller = None
+        self._stats: dict[str, Any] | None = None
+        self._arrays = None
+
+    def reopen(self) -> "XapianGeneration":
+        """The newest commit of every shard: self when none changed, else a new generation."""
+        if not self.db.reopen():
+            return self
+        return XapianGeneration(self.settings, self.ranking, self.db)
+
+    def next_commit(self) -> "XapianGeneration":
+        return self.reopen()
+
+    def release(self) -> None:
+        self.analyzed = Analyzed()
+        self.doc_frequencies = {}
+        self._postings.clear()
+        self._stored.clear()
+        self._page_key.clear()
+        self._values = {}
+        self._feedback = None
+        self._speller = None
+
+    def close(self) -> None:
+        self.release()
+        self.db.close()
+
+    # ------------------------------------------------------------ reads
+    @property
+    def reader(self) -> Any:
+        return _Lexicon(self)
+
+    def all_terms(self, prefix: str, strip: bool = False) -> Iterator[str]:
+        """The terms under a field's prefix (no prefix begins another, so all are that field's)."""
+        for item in self.db.allterms(prefix):
+            t = _text(item.term)
+            yield t[len(prefix) :] if strip else t
+
+    def postings(self, fieldname: str, value: str) -> frozenset[int]:
+        key = (fieldname, value)
+        got = self._postings.get(key)
+        if got is None:
+            t = key_term(fieldname, value) if fieldname in ("page_id", "passage_id") else facet_term(fieldname, value)
+            got = self._postings.put(key, frozenset(int(p.docid) for p in self.db.postlist(t)) if self.db.term_exists(t) else frozenset())
+        return got
+
+    def values(self, fieldname: str) -> list[str]:
+        got = self._values.get(fieldname)
+        if got is None:
+            got = self._values[fieldname] = list(self.all_terms(FIELD_PREFIX[fieldname], strip=True))
+        return got
+
+    def page_of(self) -> list[str]:
+        raise Unsupported("the xapian backend reads a passage's page from its value slot (page_key)")
+
+    def remember(self, docid: int, document: Any) -> None:
+        """What a ranked page brought back anyway: the stored fields and the page id."""
+        if self._stored.get(docid) is None:
+            self._stored.put(docid, json.loads(document.get_data() or b"{}"))
+        self._page_key.put(docid, _text(document.get_value(PAGE_SLOT)))
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        got = self._stored.get(docnum)
+        if got is None:
+            got = self._stored.put(docnum, json.loads(self.db.get_document(docnum).get_data() or b"{}"))
+        return got
+
+    def page_key(self, docnum: int) -> str:
+        got = self._page_key.get(docnum)
+        if got is None:
+            got = self._page_key.put(docnum, _text(self.db.get_document(docnum).get_value(PAGE_SLOT)))
+        return got
+
+    def doc_frequency(self, term_text: str) -> int:
+        got = self.doc_frequencies.get(term_text)
+        if got is None:
+            got = self.doc_frequencies[term_text] = int(self.db.get_termfreq(term("text", term_text)))
+        return got
+
+    def arrays(self) -> Any:
+        raise Unsupported("the array engine reads Whoosh segments")
+
+    def stats(self, root: Path) -> dict[str, Any]:
+        if self._stats is None:
+            claims = 0
+            for _, f in self.reader.iter_docs():
+                raw = f.get("claims_json")
+                if raw:
+                    claims += len(json.loads(raw))
+            local = [r[0].path for r in self.layout if r[0].path is not None]
+            size = sum(p.stat().st_size for d in local for p in d.iterdir() if p.is_file())
+            self._stats = {
+                "index": str(root),
+                "backend": "xapian",
+                "shards": [" | ".join(str(e) for e in r) for r in self.layout],
+                "pages": sum(1 for _ in self.all_terms(FIELD_PREFIX["page_id"])),
+                "passages": int(self.db.get_doccount()),
+                "claims": claims,
+                "treatments": len(self.values(FACETS["treatment"])),
+                "conditions": len(self.values(FACETS["condition"])),
+                "size_bytes": size if len(local) == len(self.layout) else None,
+                "size_mb": round(size / 1e6, 2) if len(local) == len(self.layout) else None,
+                "last_ingest": _text(self.db.get_metadata(LAST_INGEST)) or None,
+                "segments": len(self.layout),
+            }
+        return dict(self._stats)
+
+    def stamp(self) -> int | None:
+        return None
