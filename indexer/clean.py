@@ -323,6 +323,7 @@ def _clean_text(raw: RawPage) -> Page | IngestError:
     return Page(
         page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=title,
         byline=_strip_by(byline), published=published, blocks=tuple(blocks), sha256=raw.sha256,
+        etag=raw.etag, last_modified=raw.last_modified,
     )
 
 
@@ -644,6 +645,7 @@ def _clean_html(raw: RawPage) -> Page | IngestError:
     return Page(
         page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=title,
         byline=byline, published=published, blocks=tuple(blocks), sha256=raw.sha256,
+        etag=raw.etag, last_modified=raw.last_modified,
     )
 
 

@@ -40,6 +40,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shards", "", "Xapian read endpoints, one per shard, comma-separated HOST:PORT of xapian-tcpsrv (a|b lists replicas); empty: the local shard folders."),
     Setting("shard_writers", "", "Xapian write endpoints, one per shard in the same order: folders, or HOST:PORT of xapian-tcpsrv --writable; empty: INDEX/shard-N."),
     Setting("dask", "", "Dask scheduler address (tcp://HOST:PORT) for `relief ingest`; empty: ingest in this process."),
+    Setting("crawl_user_agent", "relief-index/0.1 (health page indexer)", "User-Agent of `relief crawl`; robots.txt rules for it apply."),
+    Setting("crawl_timeout", 10.0, "Seconds `relief crawl` waits to connect, and for each read, before a try counts as timed out."),
+    Setting("crawl_retries", 2, "Further tries after a 5xx answer, a time-out or a dropped connection, with doubling pauses."),
+    Setting("crawl_delay", 0.5, "Least seconds between two requests to one host (a larger robots.txt crawl-delay wins)."),
+    Setting("crawl_host_concurrency", 2, "Requests in flight to one host at once."),
+    Setting("crawl_max_pages", 10000, "Pages fetched by one crawl at most (--max-pages)."),
+    Setting("crawl_max_depth", 20, "Links followed from a start page or sitemap entry at most (--max-depth)."),
+    Setting("crawl_max_redirects", 5, "Redirects followed for one URL; each must stay in the crawl's scope."),
 )
 
 
@@ -58,6 +66,14 @@ class Settings:
     shards: str = ""
     shard_writers: str = ""
     dask: str = ""
+    crawl_user_agent: str = "relief-index/0.1 (health page indexer)"
+    crawl_timeout: float = 10.0
+    crawl_retries: int = 2
+    crawl_delay: float = 0.5
+    crawl_host_concurrency: int = 2
+    crawl_max_pages: int = 10000
+    crawl_max_depth: int = 20
+    crawl_max_redirects: int = 5
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply non-None overrides, converting to each field's type."""
@@ -71,6 +87,8 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(value)
     if kind in ("int", int):
         return int(value)
+    if kind in ("float", float):
+        return float(value)
     return value
 
 

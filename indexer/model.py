@@ -26,6 +26,8 @@ class RawPage:
     encoding: str
     sha256: str  # of the raw bytes (or the JSONL record), for incremental re-index
     title: str = ""  # given by a JSONL record; the cleaner finds it otherwise
+    etag: str = ""  # HTTP validators of a crawled page, sent back on the next crawl
+    last_modified: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Page:
     passages: tuple[Passage, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
     about: Verdict | None = None
+    etag: str = ""  # carried from the RawPage, stored for conditional GET
+    last_modified: str = ""
 
     @property
     def headings(self) -> list[str]:

@@ -1,0 +1,301 @@
+"""The crawl: a frontier of URLs, worker threads that fetch, and a stream of results.
+
+`crawl()` is a generator. The calling thread owns the frontier (what was seen, what is
+queued, depth and page budget) and yields each result as it arrives; a pool of threads
+does the network work (robots.txt, politeness, redirects, the body) and hands back what
+it found. Results come in completion order, so callers must not rely on order. Closing
+the generator early stops the threads and frees the connections.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Literal, Mapping
+
+from ..model import IngestError, RawPage
+from .fetch import REDIRECTS, Answer, Fetcher
+from .options import CrawlOptions
+from .pages import build_page, links_and_canonical
+from .robots import RobotsCache
+from .rules import rules
+from .sitemaps import Sitemap, parse_sitemap
+from .urls import Scope, looks_like_page, looks_like_sitemap, make_scope, normalize_url, origin, page_id_for_url
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the index remembers of a crawled page, for a conditional GET next time."""
+
+    page_id: str
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The server answered 304 Not Modified: the indexed copy stands."""
+
+    url: str
+    page_id: str
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The page answered 404 or 410; with --prune it leaves the index."""
+
+    url: str
+    page_id: str
+    error: IngestError
+
+
+CrawlItem = RawPage | IngestError | Unchanged | Gone
+TaskKind = Literal["start", "page", "sitemap"]
+
+
+@dataclass(frozen=True)
+class _Task:
+    kind: TaskKind
+    url: str
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    task: _Task
+    item: CrawlItem | None = None
+    identity: str = ""  # the URL the page is known by (after redirects and rel=canonical)
+    fetched_as: str = ""  # the URL finally fetched (after redirects)
+    links: tuple[str, ...] = ()
+    sitemap: Sitemap | None = None
+
+
+@dataclass
+class CrawlStats:
+    """Counts of a crawl, filled in as it runs (the report's second half)."""
+
+    requested: int = 0  # page URLs fetched or tried
+    pages: int = 0
+    unchanged: int = 0
+    gone: int = 0
+    failed: int = 0
+    duplicates: int = 0  # pages reached under a second URL (redirect or rel=canonical)
+    sitemaps: int = 0
+    over_max_pages: int = 0  # URLs found but left out by max_pages
+    failures: list[IngestError] = field(default_factory=list)
+
+
+_PAGE_TYPES = rules().html_types | rules().text_types
+_START_TYPES = _PAGE_TYPES | rules().sitemap_types
+
+
+def crawl(
+    start_urls: Iterable[str],
+    options: CrawlOptions,
+    known: Mapping[str, Validators] | None = None,
+    stats: CrawlStats | None = None,
+) -> Iterator[CrawlItem]:
+    """Every page reachable from the start URLs (pages or sitemaps) within scope and limits.
+
+    `known` maps the normalised URLs already indexed to their validators: those in scope
+    are fetched again with If-None-Match / If-Modified-Since, so an unchanged page costs
+    a 304 and comes out as `Unchanged`.
+    """
+    stats = stats if stats is not None else CrawlStats()
+    known = known or {}
+    starts: list[str] = []
+    for given in start_urls:
+        url = normalize_url(given)
+        if url is None:
+            error = IngestError(given, "bad-url", "not an http(s) URL")
+            stats.failed += 1
+            stats.failures.append(error)
+            yield error
+        elif url not in starts:
+            starts.append(url)
+    if not starts:
+        return
+    scope = make_scope(starts, options.scope)
+    frontier: deque[_Task] = deque(_Task("start", u) for u in starts)
+    seen: set[str] = set(starts)
+    if options.revisit_known:
+        for url in known:
+            if url not in seen and scope.contains(url):
+                seen.add(url)
+                frontier.append(_Task("page", url))
+    yield from _run(frontier, seen, scope, options, known, stats)
+
+
+def _run(
+    frontier: deque[_Task], seen: set[str], scope: Scope, options: CrawlOptions,
+    known: Mapping[str, Validators], stats: CrawlStats,
+) -> Iterator[CrawlItem]:
+    fetcher = Fetcher(options)
+    worker = _Worker(fetcher, RobotsCache(fetcher), scope, options, known)
+    emitted: set[str] = set()
+    pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="relief-crawl")
+    pending: dict[Future[_Outcome], _Task] = {}
+    try:
+        while True:
+            while frontier and len(pending) < options.concurrency * 2:
+                task = frontier.popleft()
+                if task.kind == "page" or (task.kind == "start" and not looks_like_sitemap(task.url)):
+                    if stats.requested >= options.max_pages:
+                        stats.over_max_pages += 1
+                        continue
+                    stats.requested += 1
+                pending[pool.submit(worker.visit, task)] = task
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # a bug must not end the crawl; the URL is reported
+                    outcome = _Outcome(task, IngestError(task.url, "crawl-error", f"{type(exc).__name__}: {exc}"))
+                item = _settle(outcome, frontier, seen, emitted, scope, options, stats)
+                if item is not None:
+                    yield item
+    finally:
+        fetcher.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        fetcher.close()
+
+
+def _settle(
+    outcome: _Outcome, frontier: deque[_Task], seen: set[str], emitted: set[str],
+    scope: Scope, options: CrawlOptions, stats: CrawlStats,
+) -> CrawlItem | None:
+    """Queue what a visit found and decide what, if anything, it yields."""
+    task = outcome.task
+    if outcome.sitemap is not None:
+        stats.sitemaps += 1
+        for child in outcome.sitemap.children:
+            url = normalize_url(child, task.url)
+            if url and url not in seen and origin(url) == origin(task.url):
+                seen.add(url)
+                frontier.append(_Task("sitemap", url))
+        for page in outcome.sitemap.pages:
+            url = normalize_url(page, task.url)
+            if url and url not in seen and scope.contains(url):
+                seen.add(url)
+                frontier.append(_Task("page", url))
+    if outcome.fetched_as:
+        seen.add(outcome.fetched_as)
+    if outcome.identity:
+        seen.add(outcome.identity)
+    if task.depth < options.max_depth:
+        for url in outcome.links:
+            if url not in seen and scope.contains(url) and looks_like_page(url):
+                seen.add(url)
+                frontier.append(_Task("page", url, task.depth + 1))
+    item = outcome.item
+    if isinstance(item, (RawPage, Unchanged)):
+        key = outcome.identity or task.url
+        if key in emitted:
+            stats.duplicates += 1
+            return None
+        emitted.add(key)
+        if isinstance(item, RawPage):
+            stats.pages += 1
+        else:
+            stats.unchanged += 1
+    elif isinstance(item, Gone):
+        stats.gone += 1
+    elif isinstance(item, IngestError):
+        stats.failed += 1
+        stats.failures.append(item)
+    return item
+
+
+class _Worker:
+    """What a pool thread does for one URL: robots, redirects, the answer, the page."""
+
+    def __init__(self, fetcher: Fetcher, robots: RobotsCache, scope: Scope, options: CrawlOptions, known: Mapping[str, Validators]):
+        self.fetcher = fetcher
+        self.robots = robots
+        self.scope = scope
+        self.options = options
+        self.known = known
+
+    def _allowed(self, url: str) -> IngestError | None:
+        robots = self.robots.get(origin(url))
+        if robots.failure is not None:
+            return IngestError(url, robots.failure.reason, robots.failure.detail)
+        if not robots.allowed(url, self.options.user_agent):
+            return IngestError(url, "robots", "disallowed by robots.txt")
+        return None
+
+    def visit(self, task: _Task) -> _Outcome:
+        url = task.url
+        accept = _START_TYPES if task.kind != "page" else _PAGE_TYPES
+        chain = [url]
+        while True:
+            refused = self._allowed(url)
+            if refused is not None:
+                return _Outcome(task, refused)
+            known = self.known.get(url)
+            answer = self.fetcher.get(
+                url, origin(url), accept,
+                etag=known.etag if known else "", last_modified=known.last_modified if known else "",
+            )
+            if isinstance(answer, IngestError):
+                return _Outcome(task, answer, fetched_as=url)
+            if answer.status not in REDIRECTS:
+                break
+            target = normalize_url(answer.location, url) if answer.location else None
+            if target is None:
+                return _Outcome(task, IngestError(task.url, "redirect", f"{answer.status} without a usable Location"))
+            if target in chain:
+                return _Outcome(task, IngestError(task.url, "redirect", f"redirect loop: {' → '.join([*chain, target])}"))
+            if not self.scope.contains(target):
+                return _Outcome(task, IngestError(task.url, "redirect", f"redirects out of the crawl's scope, to {target}"))
+            if len(chain) > self.options.max_redirects:
+                return _Outcome(task, IngestError(task.url, "redirect", f"more than {self.options.max_redirects} redirects"))
+            chain.append(target)
+            url = target
+        return self._answered(task, url, answer)
+
+    def _answered(self, task: _Task, url: str, answer: Answer) -> _Outcome:
+        known = self.known.get(url)
+        page_id = known.page_id if known else page_id_for_url(url)
+        if answer.status == 304:
+            return _Outcome(task, Unchanged(url, page_id), identity=url, fetched_as=url)
+        if answer.status in rules().gone_statuses:
+            error = IngestError(url, "status", f"{answer.status} {'Gone' if answer.status == 410 else 'Not Found'}")
+            return _Outcome(task, Gone(url, page_id, error), fetched_as=url)
+        if not 200 <= answer.status < 300:
+            return _Outcome(task, IngestError(url, "status", f"{answer.status} answer"), fetched_as=url)
+        if task.kind != "page" and _is_sitemap(answer):
+            sitemap = parse_sitemap(answer.body, url, self.options.max_page_bytes)
+            if isinstance(sitemap, IngestError):
+                return _Outcome(task, sitemap, fetched_as=url)
+            return _Outcome(task, sitemap=sitemap, fetched_as=url)
+        if task.kind == "sitemap":
+            return _Outcome(task, IngestError(url, "bad-sitemap", f"content type {answer.content_type or 'none'}, not a sitemap"), fetched_as=url)
+        if answer.content_type in rules().sitemap_types:
+            return _Outcome(task, IngestError(url, "not-html", f"content type {answer.content_type}"), fetched_as=url)
+        identity = url
+        links: tuple[str, ...] = ()
+        if answer.content_type not in rules().text_types:
+            page = build_page(answer, url, page_id)
+            if isinstance(page, RawPage):
+                found, canonical = links_and_canonical(page.body, url)
+                links = tuple(found)
+                if canonical and canonical != url and self.scope.contains(canonical):
+                    identity = canonical
+                    canon_known = self.known.get(canonical)
+                    page_id = canon_known.page_id if canon_known else page_id_for_url(canonical)
+                    page = build_page(answer, identity, page_id)
+        else:
+            page = build_page(answer, url, page_id)
+        return _Outcome(task, page, identity=identity if isinstance(page, RawPage) else "", fetched_as=url, links=links)
+
+
+def _is_sitemap(answer: Answer) -> bool:
+    if answer.content_type in rules().sitemap_types or looks_like_sitemap(answer.url):
+        head = answer.body[:512].lstrip()
+        return head.startswith((b"<?xml", b"<urlset", b"<sitemapindex", b"\x1f\x8b")) or b"<urlset" in head or b"<sitemapindex" in head
+    return False
