@@ -59,6 +59,7 @@ class _Task:
     kind: TaskKind
     url: str
     depth: int = 0
+    via_canonical: bool = False  # queued because another page named it canonical
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class _Outcome:
     fetched_as: str = ""  # the URL finally fetched (after redirects)
     links: tuple[str, ...] = ()
     sitemap: Sitemap | None = None
+    canonical: str = ""  # the page says it is a copy of this URL: fetch that one instead
 
 
 @dataclass
@@ -186,6 +188,11 @@ def _settle(
         seen.add(outcome.fetched_as)
     if outcome.identity:
         seen.add(outcome.identity)
+    if outcome.canonical:
+        stats.duplicates += 1
+        if outcome.canonical not in seen:
+            seen.add(outcome.canonical)
+            frontier.appendleft(_Task("page", outcome.canonical, task.depth, via_canonical=True))
     if task.depth < options.max_depth:
         for url in outcome.links:
             if url not in seen and scope.contains(url) and looks_like_page(url):
@@ -277,21 +284,14 @@ class _Worker:
             return _Outcome(task, IngestError(url, "bad-sitemap", f"content type {answer.content_type or 'none'}, not a sitemap"), fetched_as=url)
         if answer.content_type in rules().sitemap_types:
             return _Outcome(task, IngestError(url, "not-html", f"content type {answer.content_type}"), fetched_as=url)
-        identity = url
-        links: tuple[str, ...] = ()
-        if answer.content_type not in rules().text_types:
-            page = build_page(answer, url, page_id)
-            if isinstance(page, RawPage):
-                found, canonical = links_and_canonical(page.body, url)
-                links = tuple(found)
-                if canonical and canonical != url and self.scope.contains(canonical):
-                    identity = canonical
-                    canon_known = self.known.get(canonical)
-                    page_id = canon_known.page_id if canon_known else page_id_for_url(canonical)
-                    page = build_page(answer, identity, page_id)
-        else:
-            page = build_page(answer, url, page_id)
-        return _Outcome(task, page, identity=identity if isinstance(page, RawPage) else "", fetched_as=url, links=links)
+        page = build_page(answer, url, page_id)
+        if not isinstance(page, RawPage) or page.kind != "html":
+            return _Outcome(task, page, identity=url if isinstance(page, RawPage) else "", fetched_as=url)
+        found, canonical = links_and_canonical(page.body, url)
+        if canonical and canonical != url and self.scope.contains(canonical) and not task.via_canonical:
+            # a copy (print view, tracking URL): the page is indexed from its canonical URL
+            return _Outcome(task, fetched_as=url, links=tuple(found), canonical=canonical)
+        return _Outcome(task, page, identity=url, fetched_as=url, links=tuple(found))
 
 
 def _is_sitemap(answer: Answer) -> bool:
