@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ranking quality on an NFCorpus-format collection, beside SQLite FTS5 and bm25s.
 
-    .venv/bin/python scripts/eval_relevance.py DOCS QUERIES QRELS [--cache DIR] [--set k1=1.0 ...]
+    .venv/bin/python scripts/eval_relevance.py DOCS QUERIES QRELS [--cache DIR] [--set k1=1.0 ...] [--xapian]
 
 DOCS is TSV `id<TAB>text`; it is turned into JSONL records and ingested through the real
 pipeline (`indexer.pipeline.ingest`) into a temporary index (or a cache folder reused when
@@ -9,7 +9,8 @@ the docs have not changed). Each query is run as `relief search --batch --group 
 --limit 100` would run it, and nDCG@10 (graded), Recall@100 and MAP (any grade >= 1
 relevant) are printed, with the same figures for SQLite FTS5 (porter, bm25) and bm25s
 (with a Snowball stemmer) in the same run. Queries without judged-relevant documents are
-left out of the averages.
+left out of the averages. With --xapian the same records also go into Xapian shards (two
+local shard folders; the xapian backend) and that backend is scored beside Whoosh.
 
 NFCorpus documents are "<paper title> [pubmed ncbi] abstract <text>": the title part is
 given to the pipeline as the record's title, and the whole text stays in the body, so the
@@ -33,9 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT  # noqa: E402
 
-from indexer.config import load_settings  # noqa: E402
+from indexer.backend import open_index  # noqa: E402
+from indexer.config import Settings, load_settings  # noqa: E402
 from indexer.pipeline import ingest  # noqa: E402
-from indexer.search import Index, Ranking  # noqa: E402
+from indexer.search import Ranking  # noqa: E402
 
 _TITLE_END = re.compile(r"^(.{8,400}?)\s+(?:pubmed ncbi\s+)?abstract\s")
 
@@ -67,12 +69,12 @@ def to_records(docs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return out
 
 
-def build_index(docs_path: Path, cache: Path | None) -> Path:
+def build_index(docs_path: Path, cache: Path | None, backend: str = "whoosh") -> Path:
     docs = read_tsv(docs_path)
     digest = hashlib.sha256(docs_path.read_bytes() + Path(ROOT / "indexer" / "analysis.py").read_bytes()).hexdigest()[:12]
     base = cache or Path(tempfile.mkdtemp(prefix="relief-eval-"))
-    index = base / f"index-{digest}"
-    if (index / "CURRENT").exists():
+    index = base / (f"index-{digest}" if backend == "whoosh" else f"{backend}-{digest}")
+    if (index / "CURRENT").exists() or (index / "shard-1").exists():
         return index
     base.mkdir(parents=True, exist_ok=True)
     jsonl = base / "docs.jsonl"
@@ -80,7 +82,7 @@ def build_index(docs_path: Path, cache: Path | None) -> Path:
         for rec in to_records(docs):
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     t0 = time.perf_counter()
-    report = ingest([str(jsonl)], load_settings(env={}, index=index))
+    report = ingest([str(jsonl)], _settings(index, backend))
     print(f"# ingested {report.added} docs, {report.passages} passages, {len(report.skipped)} skipped in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return index
 
@@ -112,8 +114,14 @@ def evaluate(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dic
 # ---------------------------------------------------------------- systems
 
 
-def run_relief(index_path: Path, queries: list[tuple[str, str]], ranking: Ranking) -> tuple[dict[str, list[str]], float]:
-    index = Index.open(index_path, settings=load_settings(env={}, index=index_path), ranking=ranking)
+def _settings(index: Path, backend: str) -> Settings:
+    if backend == "xapian":
+        return load_settings(env={}, index=index, backend="xapian", shard_writers=f"{index / 'shard-0'},{index / 'shard-1'}")
+    return load_settings(env={}, index=index)
+
+
+def run_relief(index_path: Path, queries: list[tuple[str, str]], ranking: Ranking, backend: str = "whoosh") -> tuple[dict[str, list[str]], float]:
+    index = open_index(_settings(index_path, backend), ranking=ranking)
     run: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, q in queries:
@@ -176,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="reuse the index built here for the same docs")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a Ranking knob (experiments)")
     ap.add_argument("--no-peers", action="store_true", help="skip SQLite FTS5 and bm25s")
+    ap.add_argument("--xapian", action="store_true", help="also score the xapian backend (two local shards)")
     args = ap.parse_args(argv)
     query_files = list(args.queries)
     qrels_path = args.qrels or query_files.pop()
@@ -189,12 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     docs = read_tsv(args.docs)
     qrels = read_qrels(qrels_path)
     index = build_index(args.docs, args.cache)
+    xindex = build_index(args.docs, args.cache, "xapian") if args.xapian else None
     print(f"collection: {args.docs} ({len(docs)} docs), judgments: {qrels_path.name}")
     if args.set:
         print(f"ranking overrides: {', '.join(args.set)}")
     for qfile in query_files:
         queries = read_tsv(qfile)
         systems = [("relief (whoosh)", run_relief(index, queries, ranking))]
+        if xindex is not None:
+            systems.append(("relief (xapian)", run_relief(xindex, queries, ranking, "xapian")))
         if not args.no_peers:
             systems.append(("sqlite fts5 porter", run_fts5(docs, queries)))
             b = run_bm25s(docs, queries)

@@ -42,9 +42,11 @@ class _Lexicon:
         self.gen = gen
 
     def lexicon(self, field: str) -> Iterator[str]:
-        yield from self.gen.all_terms(FIELD_PREFIX[field], strip=True)
+        yield from self.gen.frequencies(field)
 
     def doc_frequency(self, field: str, text: str) -> int:
+        if field in ("spell", "text"):
+            return self.gen.frequencies(field).get(_text(text), 0)
         return int(self.gen.db.get_termfreq(term(field, _text(text))))
 
     def doc_count_all(self) -> int:
@@ -82,6 +84,7 @@ class XapianGeneration(Generation):
         self._postings: Bounded[tuple[str, str], frozenset[int]] = Bounded(self.POSTINGS_BUDGET)
         self._stored: Bounded[int, dict[str, Any]] = Bounded(self.STORED_BUDGET)
         self._values: dict[str, list[str]] = {}
+        self._lexicons: dict[str, dict[str, int]] = {}
         self._page_key: Bounded[int, str] = Bounded(self.STORED_BUDGET * 8)
         self._feedback = None
         self._speller = None
@@ -104,6 +107,7 @@ class XapianGeneration(Generation):
         self._stored.clear()
         self._page_key.clear()
         self._values = {}
+        self._lexicons = {}
         self._feedback = None
         self._speller = None
 
@@ -121,6 +125,16 @@ class XapianGeneration(Generation):
         for item in self.db.allterms(prefix):
             t = _text(item.term)
             yield t[len(prefix) :] if strip else t
+
+    def frequencies(self, field: str) -> dict[str, int]:
+        """A field's whole lexicon with document frequencies, read in one pass per state of
+        the shards: spelling and feedback ask for thousands of words per search, and a
+        round trip to every shard per word costs more than the search."""
+        got = self._lexicons.get(field)
+        if got is None:
+            prefix = FIELD_PREFIX[field]
+            got = self._lexicons[field] = {_text(item.term)[len(prefix) :]: int(item.termfreq) for item in self.db.allterms(prefix)}
+        return got
 
     def postings(self, fieldname: str, value: str) -> frozenset[int]:
         key = (fieldname, value)
@@ -158,10 +172,7 @@ class XapianGeneration(Generation):
         return got
 
     def doc_frequency(self, term_text: str) -> int:
-        got = self.doc_frequencies.get(term_text)
-        if got is None:
-            got = self.doc_frequencies[term_text] = int(self.db.get_termfreq(term("text", term_text)))
-        return got
+        return self.frequencies("text").get(term_text, 0)
 
     def arrays(self) -> Any:
         raise Unsupported("the array engine reads Whoosh segments")
