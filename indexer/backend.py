@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, ContextManager
 
 from .config import Settings
+from .model import Validators
 
-__all__ = ["index_present", "open_index", "open_writer"]
+__all__ = ["index_present", "open_index", "open_writer", "read_validators"]
 
 
 def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[Any]:
@@ -47,3 +48,16 @@ def index_present(settings: Settings) -> bool:
     from .store import index_exists
 
     return index_exists(settings.index)
+
+
+def read_validators(settings: Settings) -> dict[str, Validators]:
+    """Crawled pages the index holds, by URL, with their HTTP validators (for `relief crawl`).
+
+    Only the Whoosh backend reads them back so far; over Xapian a re-crawl downloads
+    every page again (unchanged ones are still skipped by their content hash).
+    """
+    if settings.backend == "xapian":
+        return {}
+    from .store import read_validators as read
+
+    return read(settings.index)

@@ -31,6 +31,15 @@ class RawPage:
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What the index remembers of a crawled page, sent back by the next crawl (conditional GET)."""
+
+    page_id: str
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
 class Block:
     """A unit of main text: a paragraph, heading, list, table or quote."""
 

@@ -34,7 +34,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from .analysis import TOKEN_PATTERN, analyzer
-from .model import Page
+from .model import Page, Validators
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
@@ -257,11 +257,45 @@ def passage_documents(page: Page) -> Iterator[dict[str, Any]]:
             if values:
                 doc[name] = ",".join(values)
         if passage.position == 0:
-            doc["page_meta"] = json.dumps(
-                {"byline": page.byline, "published": page.published, "site": page.site, "source": page.source},
-                ensure_ascii=False,
-            )
+            meta = {"byline": page.byline, "published": page.published, "site": page.site, "source": page.source}
+            if page.etag:
+                meta["etag"] = page.etag
+            if page.last_modified:
+                meta["last_modified"] = page.last_modified
+            doc["page_meta"] = json.dumps(meta, ensure_ascii=False)
         yield doc
+
+
+def read_validators(path: str | os.PathLike[str]) -> dict[str, Validators]:
+    """Each web page in the live index by URL: its page id and HTTP validators.
+
+    The next crawl sends them back (If-None-Match, If-Modified-Since) so an unchanged
+    page answers 304 and is not downloaded again; a page without validators is still
+    listed, so the crawl visits it and notices when it is gone.
+    """
+    gen = live_dir(path)
+    if gen is None:
+        return {}
+    try:
+        ix = whoosh_index.open_dir(str(gen))
+    except Exception as exc:  # whoosh raises several kinds
+        raise StoreCorrupt(f"cannot open index {gen}: {exc}; rebuild with `relief ingest --rebuild`") from exc
+    found: dict[str, Validators] = {}
+    try:
+        with ix.reader() as reader:
+            for fields in reader.all_stored_fields():
+                url = fields.get("url") or ""
+                if fields.get("position") != 0 or not url.startswith(("http://", "https://")):
+                    continue
+                try:
+                    meta = json.loads(fields.get("page_meta") or "{}")
+                except ValueError:
+                    meta = {}
+                meta = meta if isinstance(meta, dict) else {}
+                found[url] = Validators(fields["page_id"], str(meta.get("etag") or ""), str(meta.get("last_modified") or ""))
+    finally:
+        ix.close()
+    return found
 
 
 # ---------------------------------------------------------------- writing

@@ -278,3 +278,23 @@ def test_unchanged_reingest_is_fast(tmp_path: Path) -> None:
     second = time.perf_counter() - t0
     assert report.unchanged == 60 and report.passages == 0
     assert second * 5 < first, (first, second)
+
+
+def test_read_validators_gives_crawled_pages_by_url(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from indexer.model import Validators
+
+    root = tmp_path / "index"
+    assert store.read_validators(root) == {}
+    crawled = replace(make_page("example.org/massage", "Massage", "Massage eased back pain in a trial of adults.", url="https://example.org/massage"),
+                      etag='"abc"', last_modified="Mon, 02 Nov 2026 10:00:00 GMT")
+    bare = make_page("example.org/heat", "Heat", "Heat wraps eased back pain for a week.", url="https://example.org/heat")
+    local = make_page("notes/ice", "Ice", "Ice packs after a strain.", url="file:///notes/ice.html")
+    with store.open_writer(root) as writer:
+        for page in (crawled, bare, local):
+            writer.put_page(page)
+    assert store.read_validators(root) == {
+        "https://example.org/massage": Validators("example.org/massage", '"abc"', "Mon, 02 Nov 2026 10:00:00 GMT"),
+        "https://example.org/heat": Validators("example.org/heat"),
+    }

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Literal, Mapping
 
-from ..model import IngestError, RawPage
+from ..model import IngestError, RawPage, Validators
 from .fetch import REDIRECTS, Answer, Fetcher
 from .options import CrawlOptions
 from .pages import build_page, links_and_canonical
@@ -22,15 +22,6 @@ from .robots import RobotsCache
 from .rules import rules
 from .sitemaps import Sitemap, parse_sitemap
 from .urls import Scope, looks_like_page, looks_like_sitemap, make_scope, normalize_url, origin, page_id_for_url
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What the index remembers of a crawled page, for a conditional GET next time."""
-
-    page_id: str
-    etag: str = ""
-    last_modified: str = ""
 
 
 @dataclass(frozen=True)
