@@ -34,6 +34,7 @@ TRAPS = {
     "/offsite": "redirect",
     "/moved": "duplicate",
     "/alias": "duplicate",
+    "/canon/a": "duplicate",  # names /canon/b canonical, which names /canon/a: b is indexed once
     "/huge": "too-large",
     "/huge-stream": "too-large",
     "/binary": "binary",
@@ -210,6 +211,10 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
             if path == "/alias":
                 head = f'<link rel="canonical" href="{site.base}/pages/massage-therapy-for-back-pain.html">'
                 return self.send(200, article("Massage (print view)", "Massage therapy for back pain, the print view.", head))
+            if path in ("/canon/a", "/canon/b"):
+                other = "/canon/b" if path == "/canon/a" else "/canon/a"
+                head = f'<link rel="canonical" href="{other}">'
+                return self.send(200, article("Sciatica " + path[-1], "Sciatica eases within weeks for most people.", head))
             if path in ("/guide/", "/guide/index.html"):
                 return self.send(200, article("Guide", "A guide to moving well with back pain: walk daily, keep active, rest briefly."))
             if path == "/huge":

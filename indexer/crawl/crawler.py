@@ -9,6 +9,7 @@ the generator early stops the threads and frees the connections.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class _Outcome:
     links: tuple[str, ...] = ()
     sitemap: Sitemap | None = None
     canonical: str = ""  # the page says it is a copy of this URL: fetch that one instead
+    duplicate: bool = False  # another thread fetched (or is fetching) this URL already
 
 
 @dataclass
@@ -179,6 +181,8 @@ def _settle(
         seen.add(outcome.fetched_as)
     if outcome.identity:
         seen.add(outcome.identity)
+    if outcome.duplicate:
+        stats.duplicates += 1
     if outcome.canonical:
         stats.duplicates += 1
         if outcome.canonical not in seen:
@@ -217,6 +221,15 @@ class _Worker:
         self.scope = scope
         self.options = options
         self.known = known
+        self._claimed: set[str] = set()  # URLs fetched or being fetched, redirect targets too
+        self._claim_lock = threading.Lock()
+
+    def _claim(self, url: str) -> bool:
+        with self._claim_lock:
+            if url in self._claimed:
+                return False
+            self._claimed.add(url)
+            return True
 
     def _allowed(self, url: str) -> IngestError | None:
         robots = self.robots.get(origin(url))
@@ -230,6 +243,8 @@ class _Worker:
         url = task.url
         accept = _START_TYPES if task.kind != "page" else _PAGE_TYPES
         chain = [url]
+        if not self._claim(url):
+            return _Outcome(task, duplicate=True)
         while True:
             refused = self._allowed(url)
             if refused is not None:
@@ -252,6 +267,8 @@ class _Worker:
                 return _Outcome(task, IngestError(task.url, "redirect", f"redirects out of the crawl's scope, to {target}"))
             if len(chain) > self.options.max_redirects:
                 return _Outcome(task, IngestError(task.url, "redirect", f"more than {self.options.max_redirects} redirects"))
+            if not self._claim(target):
+                return _Outcome(task, duplicate=True)  # reached, or being reached, by its own URL
             chain.append(target)
             url = target
         return self._answered(task, url, answer)
