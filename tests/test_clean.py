@@ -1,4 +1,4 @@
-"""Tests of the cleaning stage (indexer/clean.py) on small hand-written fixtures, plus a
+"""Tests of the cleaning stage (indexer/clean/) on small hand-written fixtures, plus a
 quality gate that runs the extraction benchmark over the first dev pages."""
 
 from __future__ import annotations
