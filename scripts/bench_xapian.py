@@ -3,8 +3,11 @@
 
     .venv/bin/python scripts/bench_xapian.py [--docs FILE.tsv] [--queries FILE.tsv] [--n 300] [--rounds 3]
 
-One run builds the same collection four ways through the real pipeline (Whoosh; Xapian
-with 1 shard; Xapian with 2 shards, all local folders), timing each ingest (pages/s), then
+One run builds the same collection three ways through the real pipeline (Whoosh; Xapian
+with 1 shard; Xapian with 2 shards, all local folders), timing each ingest (pages/s; the
+cleaning is the same work for all three, so the runs are noisy on a shared machine), then
+times the writing alone: the pages are cleaned once, and each round writes them all into a
+fresh index of each system, one after the other (pages/s, median over rounds). It then
 serves the shards with `xapian-tcpsrv` on 127.0.0.1 (started here, stopped by pid) and
 times every query on each system back to back, so all meet the same moments of a shared
 machine: Whoosh (`Index`), Xapian 1 shard opened directly, 1 shard over the network, and
@@ -95,6 +98,23 @@ def main(argv: list[str] | None = None) -> int:
             report = ingest([str(jsonl)], settings)
             took = time.perf_counter() - t0
             print(f"  {name:<10} {report.added:>6} pages {report.passages:>6} passages {took:>7.1f} s {report.added / took:>7.1f} pages/s")
+        from indexer.backend import open_writer
+        from indexer.pipeline import extract_paths
+
+        pages, _ = extract_paths([str(jsonl)], load_settings(env={}))
+        write_rates: dict[str, list[float]] = {}
+        for rnd in range(args.rounds):
+            for name, settings in systems(base / f"w{rnd}").items():
+                t0 = time.perf_counter()
+                with open_writer(settings, rebuild=True) as writer:
+                    for page in pages:
+                        writer.put_page(page)
+                write_rates.setdefault(name, []).append(len(pages) / (time.perf_counter() - t0))
+            shutil.rmtree(base / f"w{rnd}", ignore_errors=True)
+        print(f"\nwriting {len(pages)} cleaned pages, {args.rounds} rounds (median pages/s, ratio to whoosh)")
+        for name, rates in write_rates.items():
+            ratio = statistics.median(a / b for a, b in zip(rates, write_rates["whoosh"]))
+            print(f"  {name:<10} {statistics.median(rates):8.1f} pages/s ({ratio:.2f}x)  rounds: {', '.join(f'{r:.0f}' for r in rates)}")
         s = systems(base)
         p1, e1 = start_server(base / "x1" / "shard-0")
         p2a, e2a = start_server(base / "x2" / "shard-0")

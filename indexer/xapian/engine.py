@@ -104,11 +104,12 @@ class XapianEngine:
         if limit <= 0:
             return []
         mset = self._enquire(self._filtered(query, within)).get_mset(0, limit)
-        mset.fetch()
         out = []
         for item in mset:
-            self.gen.remember(int(item.docid), item.document)
-            out.append((int(item.docid), float(item.weight)))
+            d = int(item.docid)
+            if not self.gen.knows(d):  # each document is a round trip to its shard
+                self.gen.remember(d, item.document)
+            out.append((d, float(item.weight)))
         return out
 
     def page_key(self, passage: int) -> str:

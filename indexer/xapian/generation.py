@@ -153,6 +153,9 @@ class XapianGeneration(Generation):
     def page_of(self) -> list[str]:
         raise Unsupported("the xapian backend reads a passage's page from its value slot (page_key)")
 
+    def knows(self, docid: int) -> bool:
+        return self._stored.get(docid) is not None and self._page_key.get(docid) is not None
+
     def remember(self, docid: int, document: Any) -> None:
         """What a ranked page brought back anyway: the stored fields and the page id."""
         if self._stored.get(docid) is None:
