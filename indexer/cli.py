@@ -27,29 +27,44 @@ def _print_json(data: Any, out: TextIO | None = None) -> None:
     out.write("\n")
 
 
-def _progress_printer() -> Any:
-    def show(done: int, source: str) -> None:
-        name = source if len(source) < 50 else "…" + source[-49:]
-        sys.stderr.write(f"\r\x1b[K  {done:>6} pages  {name}")
-        sys.stderr.flush()
+class _ProgressBar:
+    """tqdm on the terminal: pages/s, pages done of the total, skipped, time left."""
 
-    return show
+    def __init__(self, paths: Sequence[str]):
+        from tqdm import tqdm
+
+        from .sources import count_pages
+
+        self.bar = tqdm(total=count_pages(paths), unit="page", dynamic_ncols=True, file=sys.stderr,
+                        smoothing=0.1, mininterval=0.5)
+        self.done = 0
+
+    def __call__(self, p: Any) -> None:
+        if p.done > self.bar.total:
+            self.bar.total = p.done
+        self.bar.update(p.done - self.done)
+        self.done = p.done
+        self.bar.set_postfix(written=p.written, unchanged=p.unchanged, skipped=p.skipped, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import ingest
 
-    progress = None if args.json or not sys.stderr.isatty() else _progress_printer()
+    progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(args.paths)
     try:
         report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CliError(
-            f"could not write the index at {settings.index}: {reason}. Nothing was committed and the "
-            "last committed index is unchanged; free disk space (or fix permissions) and run the ingest again."
+            f"could not write the index at {settings.index}: {reason}. The ingest stopped; what it committed "
+            "before stays searchable, and the next run continues from there once you free disk space (or fix permissions)."
         ) from exc
-    if progress:
-        sys.stderr.write("\r\x1b[K")
+    finally:
+        if progress:
+            progress.close()
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -234,6 +249,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--prune", action="store_true", help="remove pages no longer present in the given sources")
     p.add_argument("--strict", action="store_true", help="exit 1 when any page was skipped")
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("extract", parents=[common], help="clean pages and print them, without an index")
@@ -278,7 +294,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[AddCommand] = ())
     """The `relief` command; `commands` adds subcommands the core does not know (serve)."""
     parser = build_parser(commands)
     args = parser.parse_args(argv)
-    overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes")}
+    overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes", "workers")}
     try:
         settings = load_settings(**overrides)
         return int(args.func(args, settings) or 0)

@@ -48,6 +48,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl_max_pages", 10000, "Pages fetched by one crawl at most (--max-pages)."),
     Setting("crawl_max_depth", 20, "Links followed from a start page or sitemap entry at most (--max-depth)."),
     Setting("crawl_max_redirects", 5, "Redirects followed for one URL; each must stay in the crawl's scope."),
+    Setting("workers", 0, "Processes that clean pages during an ingest (--workers N); 0 means one per core."),
+    Setting("batch_pages", 16, "Pages handed to a worker process at a time; memory grows with it, not with the corpus."),
+    Setting("template_pages", 24, "First pages of a site that its template (menus, footers) is learned from."),
+    Setting("commit_pages", 500, "An ingest commits after this many written pages, so a killed run keeps them."),
+    Setting("commit_seconds", 30, "An ingest also commits when this many seconds passed since its last commit."),
 )
 
 
@@ -74,11 +79,29 @@ class Settings:
     crawl_max_pages: int = 10000
     crawl_max_depth: int = 20
     crawl_max_redirects: int = 5
+    workers: int = 0
+    batch_pages: int = 16
+    template_pages: int = 24
+    commit_pages: int = 500
+    commit_seconds: int = 30
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply non-None overrides, converting to each field's type."""
         clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+        for name in _AT_LEAST_ONE:
+            if name in clean and clean[name] < 1:
+                raise ValueError(f"{name} must be 1 or more, not {clean[name]}")
+        if clean.get("workers", 0) < 0:
+            raise ValueError(f"workers must be 0 (one per core) or more, not {clean['workers']}")
         return replace(self, **clean)
+
+    @property
+    def worker_count(self) -> int:
+        """The processes an ingest cleans with: the setting, or one per core."""
+        return self.workers or os.cpu_count() or 1
+
+
+_AT_LEAST_ONE = ("batch_pages", "template_pages", "commit_pages", "commit_seconds")
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -1,30 +1,69 @@
-"""The pipeline: sources → clean → site template → passages → knowledge → store.
+"""The pipeline: a stream of pages → clean → site template → passages → knowledge → store.
 
-Plain functions that wire the stages together. `extract_paths` stops before the
-index (for `relief extract` and evaluation); `ingest` writes to it incrementally.
+Pages flow through in batches, so memory is bounded by a batch and never by the corpus:
+the parent process reads the sources lazily, skips pages whose hash the manifest already
+holds, groups the rest into per-site jobs (`sites.SiteRouter`) and hands them to worker
+processes; `process_batch` is the whole of a worker's work, a pure function with
+picklable arguments and result, so any executor (a local process pool, Dask) can run it.
+One writer in the parent puts the results into the index and commits every
+`commit_pages` pages or `commit_seconds` seconds, so a killed run keeps what it committed
+and a re-run continues from the manifest.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections import defaultdict
-from typing import Callable, Iterable, Sequence
-from urllib.parse import urlsplit
+from collections import deque
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import clean, knowledge, passages, verdicts
 from .config import Settings
 from .model import IngestError, IngestReport, Page, RawPage
+from .sites import Job, SiteRouter
 from .sources import read_sources
 
-Progress = Callable[[int, str], None]
+__all__ = ["BatchResult", "IngestProgress", "extract_paths", "ingest", "ingest_stream", "process_batch"]
 
 
-def process_site(
-    raws: Sequence[RawPage], known_template: frozenset[str] = frozenset()
-) -> tuple[list[Page], list[IngestError], frozenset[str]]:
-    """Clean one site's pages together, so text repeated across them is dropped.
+@dataclass(frozen=True)
+class BatchResult:
+    """What a worker sends back for one batch: indexable pages, pages it could not use,
+    and the site template it cleaned with (learned from this batch when asked to)."""
 
-    `known_template` carries what earlier runs learned about the site, so a re-index
+    pages: tuple[Page, ...]
+    errors: tuple[IngestError, ...]
+    template: frozenset[str]
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where a running ingest stands, given to the progress callback after every step."""
+
+    done: int  # pages handled: written, unchanged or skipped
+    written: int
+    unchanged: int
+    skipped: int
+    seconds: float
+    source: str = ""  # the page handled last
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[IngestProgress], None]
+
+
+def process_batch(
+    raws: Sequence[RawPage], template: frozenset[str] = frozenset(), learn: bool = False
+) -> BatchResult:
+    """Clean a batch of one site's pages, strip its template, split passages, annotate.
+
+    With `learn`, the batch is the site's first pages: text repeated across them joins
+    `template` (what earlier runs knew of the site) before it is stripped, so a re-index
     of one changed page still loses the site's menus and footers.
     """
     cleaned: list[Page] = []
@@ -35,8 +74,8 @@ def process_site(
             errors.append(result)
         else:
             cleaned.append(result)
-    learned = clean.learn_site_template(cleaned) if len(cleaned) > 1 else frozenset()
-    template = known_template | learned
+    if learn and len(cleaned) > 1:
+        template = template | clean.learn_site_template(cleaned)
     pages: list[Page] = []
     for page in cleaned:
         page = passages.split_passages(clean.strip_template(page, template) if template else page)
@@ -44,65 +83,119 @@ def process_site(
             errors.append(IngestError(page.source, "empty", "no body text to index (only headings or template text)"))
             continue
         pages.append(verdicts.attach(knowledge.annotate(page)))
-    return pages, errors, template
+    return BatchResult(tuple(pages), tuple(errors), template)
 
 
-def read_all(paths: Iterable[str], settings: Settings) -> tuple[list[RawPage], list[IngestError]]:
-    """Read every page; a repeated page id is reported rather than silently overwritten."""
-    raws: list[RawPage] = []
-    errors: list[IngestError] = []
+def _run_job(job: Job) -> BatchResult:
+    return process_batch(job.raws, job.template, job.learn)
+
+
+# ---------------------------------------------------------------- running jobs
+
+
+class _Inline:
+    """Runs a job in this process when it is asked for: no pool for a handful of pages."""
+
+    def __init__(self, job: Job):
+        self.job = job
+
+    def result(self) -> BatchResult:
+        return _run_job(self.job)
+
+
+def _pool(workers: int) -> Executor:
+    """A process pool; forkserver where there is one: no threads are copied into workers,
+    and each worker starts from a process that has imported the pipeline already."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["indexer.pipeline"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+class _Jobs:
+    """Jobs in flight, oldest first, at most two per worker, so memory stays bounded.
+
+    The first job runs in this process; a pool starts only when a second one comes, so a
+    small ingest (a few pages, a test) pays no process start-up.
+    """
+
+    def __init__(self, workers: int, executor: Executor | None = None):
+        self.workers = max(1, workers)
+        self.executor = executor
+        self._own = False
+        self.started = 0
+        self.queue: deque[tuple[Job, Future[BatchResult] | _Inline]] = deque()
+
+    def submit(self, job: Job) -> None:
+        self.started += 1
+        if self.executor is None and self.workers > 1 and self.started > 1:
+            self.executor, self._own = _pool(self.workers), True
+        if self.executor is None:
+            self.queue.append((job, _Inline(job)))
+        else:
+            self.queue.append((job, self.executor.submit(_run_job, job)))
+
+    def full(self) -> bool:
+        return len(self.queue) >= 2 * self.workers
+
+    def ready(self) -> bool:
+        """The oldest job has finished on a worker: its result can be written without waiting."""
+        return bool(self.queue) and isinstance(self.queue[0][1], Future) and self.queue[0][1].done()
+
+    def next(self) -> tuple[Job, BatchResult]:
+        job, pending = self.queue.popleft()
+        return job, pending.result()
+
+    def close(self) -> None:
+        if self._own and self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = None
+
+
+# ---------------------------------------------------------------- extract (no index)
+
+
+def _unique(items: Iterable[RawPage | IngestError], errors: list[IngestError]) -> Iterator[RawPage]:
+    """Pages with an id not seen before; a repeated id is reported, not silently overwritten."""
     seen: dict[str, str] = {}
-    for item in read_sources(paths, settings.max_page_bytes):
+    for item in items:
         if isinstance(item, IngestError):
             errors.append(item)
         elif item.page_id in seen:
             errors.append(IngestError(item.source, "duplicate-id", f"page id {item.page_id!r} already read from {seen[item.page_id]}"))
         else:
             seen[item.page_id] = item.source
-            raws.append(item)
-    return raws, errors
-
-
-def site_keys(raw: RawPage) -> tuple[str, ...]:
-    host = urlsplit(raw.url).netloc.lower() if raw.url.startswith(("http://", "https://")) else ""
-    return (raw.site, host) if host else (raw.site,)
-
-
-def by_site(raws: Iterable[RawPage]) -> dict[tuple[str, ...], list[RawPage]]:
-    """Group pages into sites: pages from one folder, or from one host, are one site."""
-    parent: dict[str, str] = {}
-
-    def find(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    raws = list(raws)
-    for raw in raws:
-        first, *rest = site_keys(raw)
-        for key in rest:
-            parent[find(key)] = find(first)
-    groups: dict[str, list[RawPage]] = defaultdict(list)
-    for raw in raws:
-        groups[find(site_keys(raw)[0])].append(raw)
-    return {tuple(sorted({k for r in members for k in site_keys(r)})): members for members in groups.values()}
+            yield item
 
 
 def extract_paths(
     paths: Sequence[str], settings: Settings, about: str | None = None
 ) -> tuple[list[Page], list[IngestError]]:
-    """Run the pipeline without an index; files given together are one site per folder/host.
+    """Run the pipeline without an index, in this process, the way an ingest would.
 
     `about` names a treatment in free words: each page gets its position on it (`Page.about`).
     """
-    raws, errors = read_all(paths, settings)
+    errors: list[IngestError] = []
     pages: list[Page] = []
-    for site_raws in by_site(raws).values():
-        site_pages, site_errors, _ = process_site(site_raws)
-        pages.extend(verdicts.with_about(p, about) if about else p for p in site_pages)
-        errors.extend(site_errors)
+    router = SiteRouter({}, template_pages=settings.template_pages, batch_pages=settings.batch_pages)
+
+    def run(jobs: Iterable[Job]) -> None:
+        for job in list(jobs):
+            result = _run_job(job)
+            pages.extend(verdicts.with_about(p, about) if about else p for p in result.pages)
+            errors.extend(result.errors)
+            if job.learn:
+                run(router.learned(job.site, result.template))
+
+    for raw in _unique(read_sources(paths, settings.max_page_bytes), errors):
+        run(router.feed(raw))
+    while jobs := list(router.finish()):
+        run(jobs)
     return pages, errors
+
+
+# ---------------------------------------------------------------- ingest
 
 
 def ingest(
@@ -111,32 +204,60 @@ def ingest(
     *,
     rebuild: bool = False,
     prune: bool = False,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the index up to date with the given sources, in one commit.
+    """Bring the index up to date with the files and folders given (see ingest_stream)."""
+    return ingest_stream(
+        read_sources(paths, settings.max_page_bytes), settings,
+        rebuild=rebuild, prune=prune, workers=workers, progress=progress,
+    )
 
-    Unchanged pages (same content hash) are skipped before cleaning, so a second run
-    over the same corpus only reads and hashes files.
+
+def ingest_stream(
+    items: Iterable[RawPage | IngestError | Any],
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    prune: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> IngestReport:
+    """Bring the index up to date with a stream of pages (files, a crawl), in checkpoints.
+
+    Unchanged pages (same content hash as in the manifest) are skipped before cleaning, so
+    a second run over the same corpus only reads and hashes. A crawl's stream may also hold
+    `crawl.Unchanged` (304: kept) and `crawl.Gone` (404/410: reported; removed with prune). `workers` (default: the
+    setting, 0 = one per core) is the number of cleaning processes; `executor` runs the
+    batches elsewhere instead (anything with concurrent.futures' submit, e.g. Dask's).
+    With `prune`, pages the index holds that the stream did not bring are removed.
     """
     from .backend import open_writer
 
     started = time.perf_counter()
     report = IngestReport(index=str(settings.index))
-    raws, errors = read_all(paths, settings)
-    report.skipped.extend(errors)
-    report.pages_read = len(raws)
+    count = workers if workers is not None else settings.worker_count
+    if count < 1:
+        raise ValueError(f"workers must be 1 or more, not {count}")
+
+    def tick(source: str) -> None:
+        if progress:
+            done = report.added + report.updated + report.unchanged + len(report.skipped)
+            progress(IngestProgress(done, report.added + report.updated, report.unchanged,
+                                    len(report.skipped), time.perf_counter() - started, source))
 
     with open_writer(settings, rebuild=rebuild) as writer:
         manifest = {} if rebuild else writer.manifest()
-        templates = {} if rebuild else writer.site_templates()
-        changed = [r for r in raws if manifest.get(r.page_id) != r.sha256]
-        report.unchanged = len(raws) - len(changed)
-        done = report.unchanged
-        for keys, site_raws in by_site(changed).items():
-            known = frozenset().union(*(templates.get(k, frozenset()) for k in keys))
-            pages, site_errors, template = process_site(site_raws, known)
-            report.skipped.extend(site_errors)
-            for page in pages:
+        router = SiteRouter({} if rebuild else writer.site_templates(),
+                            template_pages=settings.template_pages, batch_pages=settings.batch_pages)
+        jobs = _Jobs(count, executor)
+        seen: set[str] = set()
+        last_commit, since_commit = time.monotonic(), 0
+
+        def apply(job: Job, result: BatchResult) -> None:
+            nonlocal last_commit, since_commit
+            for page in result.pages:
                 if page.page_id in manifest:
                     report.updated += 1
                 else:
@@ -144,20 +265,81 @@ def ingest(
                 report.passages += len(page.passages)
                 report.claims += sum(len(p.claims) for p in page.passages)
                 writer.put_page(page)
-                done += 1
-                if progress:
-                    progress(done, page.source)
-            for error in site_errors:
+                tick(page.source)
+            by_source = {r.source: r.page_id for r in job.raws}
+            for error in result.errors:
+                report.skipped.append(error)
                 # a page that turned bad keeps no stale passages in the index
-                stale = next((r.page_id for r in site_raws if r.source == error.source), None)
+                stale = by_source.get(error.source)
                 if stale and stale in manifest:
                     writer.delete_page(stale)
-            if template:
-                for key in keys:
-                    writer.set_site_template(key, template)
+                tick(error.source)
+            if job.learn and result.template:
+                for key in job.site:
+                    writer.set_site_template(key, result.template)
+            since_commit += len(result.pages) + len(result.errors)
+            if since_commit >= settings.commit_pages or time.monotonic() - last_commit >= settings.commit_seconds:
+                writer.checkpoint()
+                last_commit, since_commit = time.monotonic(), 0
+
+        def settle_one() -> None:
+            job, result = jobs.next()
+            apply(job, result)
+            if job.learn:
+                for released in router.learned(job.site, result.template):
+                    send(released)
+
+        def send(job: Job) -> None:
+            while jobs.full():
+                settle_one()
+            jobs.submit(job)
+
+        try:
+            for item in items:
+                if isinstance(item, IngestError):
+                    report.skipped.append(item)
+                    tick(item.source)
+                    continue
+                if not isinstance(item, RawPage):
+                    # a crawl's answers without a body: 304 (the indexed copy stands), 404/410
+                    from .crawl import Gone, Unchanged
+
+                    if isinstance(item, Unchanged):
+                        seen.add(item.page_id)
+                        report.unchanged += 1
+                        tick(item.url)
+                    elif isinstance(item, Gone):
+                        report.skipped.append(item.error)  # with prune, unseen: it leaves the index
+                        tick(item.url)
+                    continue
+                if item.page_id in seen:
+                    report.skipped.append(IngestError(item.source, "duplicate-id", f"page id {item.page_id!r} was already read in this run"))
+                    tick(item.source)
+                    continue
+                seen.add(item.page_id)
+                report.pages_read += 1
+                if manifest.get(item.page_id) == item.sha256:
+                    report.unchanged += 1
+                    tick(item.source)
+                    continue
+                for job in router.feed(item):
+                    send(job)
+                # write what is done; and wait for a site's template rather than hold its pages
+                hold = settings.batch_pages * 2 * count
+                while jobs.queue and (jobs.ready() or router.held() >= hold):
+                    settle_one()
+            while True:
+                while jobs.queue:
+                    settle_one()
+                flushed = list(router.finish())
+                if not flushed:
+                    break
+                for job in flushed:
+                    send(job)
+        finally:
+            jobs.close()
         if prune:
-            present = {r.page_id for r in raws}
-            for page_id in set(manifest) - present:
+            for page_id in set(manifest) - seen:
                 writer.delete_page(page_id)
                 report.removed += 1
     report.seconds = round(time.perf_counter() - started, 3)

@@ -311,11 +311,13 @@ class WriteStats:
 class IndexWriter:
     """One ingest's view of the index: manifest, templates, put/delete; commit on exit."""
 
-    def __init__(self, root: Path, gen: Path, ix: Any, meta: dict[str, Any], rebuild: bool, limitmb: int):
+    def __init__(self, root: Path, gen: Path, ix: Any, meta: dict[str, Any], rebuild: bool, limitmb: int,
+                 fresh: bool = False):
         self.root = root
         self.gen = gen
         self.ix = ix
         self.rebuild = rebuild
+        self.fresh = fresh  # the first index in this folder: no live one to keep until the end
         self._manifest: dict[str, str] = dict(meta.get("manifest", {}))
         self._templates: dict[str, list[str]] = dict(meta.get("templates", {}))
         self._meta = meta
@@ -380,14 +382,32 @@ class IndexWriter:
             "pages": len(self._manifest),
         }
 
-    def commit(self) -> None:
+    def checkpoint(self) -> None:
+        """Commit what is written so far, with its manifest, and go on writing.
+
+        Searchers see the pages from here on, and a run killed later keeps them: the
+        re-run finds them in the manifest. A rebuild beside a live index commits into its
+        new generation, which stays unseen until the final commit swaps it in; the very
+        first index of a folder has nothing to keep, so it goes live at once.
+        """
+        if not self.changed:
+            return
+        self._commit_whoosh()
+        if self.rebuild and self.fresh:
+            _atomic_write(self.root / CURRENT, self.gen.name + "\n")
+        self.changed = False
+
+    def _commit_whoosh(self) -> None:
         if self._writer is not None:
             self._writer.commit(merge=True)
             self._writer = None
-        elif not self.changed and not self.rebuild:
-            return  # nothing to write: an unchanged corpus leaves the index untouched
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
+
+    def commit(self) -> None:
+        if self._writer is None and not self.changed and not self.rebuild:
+            return  # nothing to write: an unchanged corpus leaves the index untouched
+        self._commit_whoosh()
         if self.rebuild:
             try:
                 old = _read_current(self.root)
@@ -449,6 +469,7 @@ def open_writer(
             if not rebuild:
                 raise
             live = None  # a damaged pointer: the rebuild replaces it
+        fresh = live is None
         if live is None or rebuild:
             # a fresh generation beside whatever is live; leftovers of killed rebuilds go
             _remove_stale_generations(root, keep=live.name if live else "")
@@ -468,7 +489,7 @@ def open_writer(
             if meta.get("toc_generation") != ix.latest_generation():
                 # killed between Whoosh's commit and ours: trust the index itself
                 meta = {**meta, "manifest": _manifest_from_index(ix)}
-        writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb)
+        writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb, fresh=fresh)
         try:
             yield writer
             writer.commit()

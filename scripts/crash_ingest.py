@@ -18,6 +18,8 @@ What it does, in a temporary folder (or --work DIR):
    (every fourth kill instead lands 0–100 ms after the ingest starts writing segment
    files, or 0–10 ms after Whoosh's new table of contents appears: inside the commit);
 3. re-runs the ingest to completion: `relief stats --json` pages == number of sources;
+   then kills a long first ingest (commits every 25 pages) once half its pages are
+   committed: those stay searchable and the re-run adds the rest, every page once;
 4. disk full: a 4 MB tmpfs (as root) and, always, an injected write error (RLIMIT_FSIZE):
    the ingest fails with one clear line and exit 1, and the last commit is untouched.
 
@@ -100,6 +102,7 @@ class Corpus:
         self.folder = folder
         self.rng = random.Random(seed)
         self.version: dict[int, int] = {}
+        self.marker_of: dict[str, str] = {}  # content hash → marker word of that version
         folder.mkdir(parents=True, exist_ok=True)
 
     def path(self, pid: int) -> Path:
@@ -107,7 +110,9 @@ class Corpus:
 
     def write(self, pid: int) -> None:
         self.version[pid] = self.version.get(pid, -1) + 1
-        self.path(pid).write_text(page_html(pid, self.version[pid], self.rng), encoding="utf-8")
+        text = page_html(pid, self.version[pid], self.rng)
+        self.path(pid).write_text(text, encoding="utf-8")
+        self.marker_of[hashlib.sha256(text.encode("utf-8")).hexdigest()] = marker(pid, self.version[pid])
 
     def state(self) -> dict[str, str]:
         """page id → sha256 of the file bytes, as the ingest will record it."""
@@ -165,9 +170,27 @@ def check_answers(index: Path, markers: dict[str, str], sample: int, rng: random
     return len(ids)
 
 
-def ingest(index: Path, folder: Path, *extra: str, preexec: Callable[[], None] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def ingest(index: Path, folder: Path, *extra: str, preexec: Callable[[], None] | None = None, timeout: float = 900,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(relief_cmd("ingest", str(folder), "--index", str(index), "--json", *extra),
-                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, preexec_fn=preexec)
+                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, preexec_fn=preexec,
+                          env={**os.environ, **(env or {})})
+
+
+def duplicate_passages(index: Path) -> int:
+    """Passages stored more than once (the same page id and position), read from the index."""
+    from whoosh import index as whoosh_index
+
+    from indexer import store
+
+    gen = store.live_dir(index)
+    if gen is None:
+        return 0
+    ix = whoosh_index.open_dir(str(gen))
+    with ix.reader() as reader:
+        keys = [(f["page_id"], f["position"]) for f in reader.all_stored_fields()]
+    ix.close()
+    return len(keys) - len(set(keys))
 
 
 def _files(folder: Path) -> set[str]:
@@ -241,7 +264,7 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
     expected = first_seconds
     next_pid = half
     figures: dict[str, Any] = {"pages": pages, "kills": 0, "after_commit": 0, "searches": 0, "kill_delays": [],
-                               "rebuild_kills": 0, "commit_kills": 0, "checks": 0}
+                               "rebuild_kills": 0, "commit_kills": 0, "checkpoint_kills": 0, "checks": 0}
     attempt = 0
     while figures["kills"] < kills:
         attempt += 1
@@ -271,19 +294,24 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
             which = "previous commit"
         elif now == target:
             which = "new commit"
+        elif not rebuild and set(committed) <= set(now) <= set(target) and all(
+            now[p] in (committed.get(p), target[p]) for p in now
+        ):
+            which = "a checkpoint"  # the run committed part of its pages before the kill
         else:
             lost = set(committed) - set(now)
             extra = set(now) - set(target)
             wrong = [p for p in now if p in committed and p in target and now[p] not in (committed[p], target[p])]
             raise AssertionError(
-                f"after a kill at {secs:.2f}s the index is neither the last commit nor the new one: "
-                f"{len(now)} pages (previous {len(committed)}, new {len(target)}); lost {sorted(lost)[:5]}, "
-                f"unknown {sorted(extra)[:5]}, mixed content {wrong[:5]}"
+                f"after a kill at {secs:.2f}s the index is neither the last commit, nor the new one, nor a "
+                f"checkpoint between them: {len(now)} pages (previous {len(committed)}, new {len(target)}); "
+                f"lost {sorted(lost)[:5]}, unknown {sorted(extra)[:5]}, mixed content {wrong[:5]}"
             )
         if st["pages"] != len(now):
             raise AssertionError(f"relief stats says {st['pages']} pages; the index holds {len(now)}")
-        if now == target:
-            committed, committed_markers = target, corpus.markers()
+        if now != committed:
+            committed = now
+            committed_markers = {p: corpus.marker_of[sha] for p, sha in now.items()}
         figures["searches"] += check_answers(index, committed_markers, sample, rng)
         figures["checks"] += 1
         if killed:
@@ -291,6 +319,7 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
             figures["rebuild_kills"] += rebuild
             figures["kill_delays"].append(round(secs, 2))
             figures["after_commit"] += which == "new commit"
+            figures["checkpoint_kills"] += which == "a checkpoint"
             figures["commit_kills"] += at_commit is not None
         log(f"{'kill' if killed else 'done'} {figures['kills']:>2}/{kills} at {secs:5.2f}s"
             f"{' (rebuild)' if rebuild else ''}{f' ({trigger} written +{at_commit * 1000:.0f} ms)' if at_commit is not None else ''}"
@@ -312,6 +341,57 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
         raise AssertionError("after the re-run the index content differs from the sources")
     figures["searches"] += check_answers(index, corpus.markers(), sample * 3, rng)
     log(f"re-run: {st['pages']} pages == {pages} sources, {st['passages']} passages, {figures['final_seconds']}s")
+    return figures
+
+
+def first_ingest_kill(work: Path, pages: int = 400, commit_pages: int = 25, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """SIGKILL a long first ingest once it has committed about half its pages; then re-run.
+
+    The first ingest of a folder goes live at its first checkpoint, so the kill keeps what
+    was committed (searchable), and the re-run adds only the rest: every page once.
+    """
+    corpus = Corpus(work / "first-pages", 5)
+    for pid in range(pages):
+        corpus.write(pid)
+    index = work / "first-index"
+    env = {"RELIEF_COMMIT_PAGES": str(commit_pages), "RELIEF_COMMIT_SECONDS": "3600"}
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(relief_cmd("ingest", str(corpus.folder), "--index", str(index), "--json"),
+                                stdout=subprocess.DEVNULL, stderr=errfile, cwd=ROOT, env={**os.environ, **env})
+        kept: dict[str, str] = {}
+        while proc.poll() is None and len(kept) < pages // 2:
+            time.sleep(0.05)
+            try:
+                kept = index_state(index)
+            except Exception:  # noqa: BLE001 - a commit may be half visible; look again
+                continue
+        if proc.poll() is not None:
+            errfile.seek(0)
+            raise AssertionError(f"the ingest ended before it could be killed (exit {proc.returncode}): "
+                                 f"{errfile.read().decode('utf-8', 'replace')[-1000:]}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed_at = time.monotonic() - started
+    kept = index_state(index)
+    state = corpus.state()
+    if not kept or any(state.get(p) != sha for p, sha in kept.items()):
+        raise AssertionError(f"after the kill the index holds {len(kept)} pages, not a part of the sources")
+    if duplicate_passages(index):
+        raise AssertionError("after the kill a passage is stored twice")
+    searches = check_answers(index, {p: corpus.marker_of[sha] for p, sha in kept.items()}, 10, random.Random(2))
+    again = ingest(index, corpus.folder, env=env)
+    if again.returncode != 0:
+        raise AssertionError(f"the re-run failed: {again.stderr.strip()[-1000:]}")
+    report = json.loads(again.stdout)
+    final = index_state(index)
+    dups = duplicate_passages(index)
+    figures = {"pages": pages, "killed_at": round(killed_at, 2), "kept": len(kept), "rerun_added": report["added"],
+               "rerun_unchanged": report["unchanged"], "final_pages": len(final), "duplicates": dups, "searches": searches}
+    if final != state or dups or report["unchanged"] != len(kept) or report["added"] != pages - len(kept):
+        raise AssertionError(f"after the re-run: {figures}")
+    log(f"first ingest of {pages} pages killed at {killed_at:.1f}s with {len(kept)} committed; "
+        f"re-run added {report['added']}, skipped {report['unchanged']} unchanged: {len(final)} pages, 0 twice")
     return figures
 
 
@@ -421,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         out: dict[str, Any] = {}
         if not args.disk_full_only:
             out["crash"] = crash_run(work, args.pages, args.kills, args.seed)
+            out["first_ingest_kill"] = first_ingest_kill(work)
         out["disk_full"] = [disk_full_fsize(work)]
         if can_mount():
             out["disk_full"].append(disk_full_tmpfs(work))

@@ -28,6 +28,17 @@ def test_three_kills_lose_nothing(tmp_path: Path) -> None:
     assert figures["final_pages"] == 160
 
 
+def test_killed_first_ingest_keeps_its_checkpoints_and_the_rerun_adds_each_page_once(tmp_path: Path) -> None:
+    lines: list[str] = []
+    # first_ingest_kill itself asserts the kept pages are searchable, none is stored twice,
+    # and the re-run skips exactly the kept pages
+    figures = crash_ingest.first_ingest_kill(tmp_path, pages=240, commit_pages=20, log=lines.append)
+    print("\n".join(lines))
+    assert 0 < figures["kept"] < 240
+    assert figures["final_pages"] == 240 and figures["duplicates"] == 0
+    assert figures["rerun_unchanged"] == figures["kept"]
+
+
 @pytest.fixture(scope="module")
 def disk_full(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lines: list[str] = []

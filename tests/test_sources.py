@@ -97,3 +97,40 @@ def test_folder_ids_are_stable_and_hash_changes_with_content(tmp_path: Path) -> 
     sha = pages[0].sha256
     f.write_text("<p>Massage text, changed.</p>")
     assert read(tmp_path)[0][0].sha256 != sha
+
+
+def _export(path: Path, records: list[str]) -> None:
+    data = ("\n".join(records) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+
+
+def test_jsonl_export_larger_than_the_page_limit_streams_through(tmp_path: Path) -> None:
+    # the limit is per record: a 40-record export of ~120 KB passes a 10 KB limit
+    records = [f'{{"id": "r{n}", "text": "{"Stretching eases a stiff back. " * 100}"}}' for n in range(40)]
+    for name in ("export.jsonl", "export.jsonl.gz"):
+        _export(tmp_path / name, records)
+        pages, errors = read(tmp_path / name, max_bytes=10_000)
+        assert not errors, errors
+        assert [p.page_id for p in pages] == [f"r{n}" for n in range(40)]
+        assert (tmp_path / name).stat().st_size > 10_000 or name.endswith(".gz")
+
+
+def test_one_jsonl_record_over_the_limit_is_skipped_alone(tmp_path: Path) -> None:
+    big = '{"id": "big", "text": "' + "heat " * 5000 + '"}'
+    _export(tmp_path / "mixed.jsonl", ['{"id": "a", "text": "Ice numbs pain."}', big, '{"id": "c", "text": "Rest a little."}'])
+    pages, errors = read(tmp_path / "mixed.jsonl", max_bytes=10_000)
+    assert [p.page_id for p in pages] == ["a", "c"]
+    assert [(e.source.rsplit("/", 1)[-1], e.reason) for e in errors] == [("mixed.jsonl:2", "too-large")]
+    # the line numbers after the long record stay right
+    assert pages[1].source.endswith("mixed.jsonl:3")
+
+
+def test_count_pages_counts_files_and_records(tmp_path: Path) -> None:
+    from indexer.sources import count_pages
+
+    (tmp_path / "a.html").write_text("<p>A page.</p>")
+    (tmp_path / "b.txt").write_text("A text page.")
+    _export(tmp_path / "c.jsonl.gz", ['{"id": "1", "text": "x"}'] * 7)
+    (tmp_path / "d.jsonl").write_bytes(b'{"id": "1", "text": "x"}\n{"id": "2", "text": "y"}')  # no final newline
+    assert count_pages([str(tmp_path)]) == 1 + 1 + 7 + 2
+    assert count_pages([str(tmp_path)]) == len(read(tmp_path)[0])

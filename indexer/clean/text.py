@@ -27,6 +27,7 @@ def clean_text(raw: RawPage) -> Page | IngestError:
             byline, by_at = ln, i
             break
     title, body_from = raw.title.strip(), 0
+    title_from_body = False
     if by_at >= 0:
         j = by_at - 1
         while j >= 0 and not has_words(lines[j]):
@@ -43,10 +44,12 @@ def clean_text(raw: RawPage) -> Page | IngestError:
             title = labels[-1]
         elif not title:
             # no label line: name the page after its opening words, which stay body text
+            # (even when they are the whole page: a one-line answer is content)
             words = next((ln for ln in lines if has_words(ln)), "").split()
             title = " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+            title_from_body = True
         body_from = first_prose
-    title_key = block_key(title)
+    title_key = "" if title_from_body else block_key(title)
     blocks: list[Block] = []
     para: list[str] = []
 
