@@ -187,6 +187,16 @@ def read_file(path: Path, root: Path, max_bytes: int, source: str | None = None)
     )
 
 
+# a record over the limit is skipped by reading on to its end, but not for ever: past this
+# many times the limit (a gzip bomb without newlines) the rest of the file is given up
+_MAX_SKIP = 4
+
+
+class _RecordTooLong(Exception):
+    def __init__(self, lineno: int):
+        self.lineno = lineno
+
+
 def _open_lines(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
@@ -207,11 +217,20 @@ def jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes | None]
                 return
             lineno += 1
             if len(line) > max_bytes and not line.endswith(b"\n"):
+                skipped = len(line)
                 while line and not line.endswith(b"\n"):
+                    if skipped > _MAX_SKIP * max_bytes:
+                        raise _RecordTooLong(lineno)
                     line = fh.readline(1 << 20)
+                    skipped += len(line)
                 yield lineno, None
-            else:
-                yield lineno, line
+                continue
+            # a lone \r ends a line too, as in bytes.splitlines (old Mac exports, junk)
+            parts = line.splitlines() or [b""]
+            for part in parts:
+                yield lineno, part
+                lineno += 1
+            lineno -= 1
 
 
 def read_jsonl_file(path: Path, source: str, max_bytes: int) -> Iterator[RawPage | IngestError]:
@@ -221,6 +240,9 @@ def read_jsonl_file(path: Path, source: str, max_bytes: int) -> Iterator[RawPage
             yield IngestError(source, "empty", "file has 0 bytes")
             return
         yield from read_jsonl(jsonl_lines(path, max_bytes), source, max_bytes)
+    except _RecordTooLong as exc:
+        yield IngestError(f"{source}:{exc.lineno}", "too-large",
+                          f"a record of more than {_MAX_SKIP * max_bytes:,} bytes; the rest of the file was not read")
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         yield IngestError(source, "bad-gzip", str(exc) or "truncated or corrupt gzip data")
     except OSError as exc:

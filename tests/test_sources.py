@@ -134,3 +134,12 @@ def test_count_pages_counts_files_and_records(tmp_path: Path) -> None:
     (tmp_path / "d.jsonl").write_bytes(b'{"id": "1", "text": "x"}\n{"id": "2", "text": "y"}')  # no final newline
     assert count_pages([str(tmp_path)]) == 1 + 1 + 7 + 2
     assert count_pages([str(tmp_path)]) == len(read(tmp_path)[0])
+
+
+def test_a_jsonl_gzip_bomb_without_newlines_is_given_up_with_a_reason(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(b'{"id": "a", "text": "ok"}\n' + b"\0" * 2_000_000))
+    pages, errors = read(bomb, max_bytes=10_000)
+    assert [p.page_id for p in pages] == ["a"]
+    assert [(e.source.rsplit("/", 1)[-1], e.reason) for e in errors] == [("bomb.jsonl.gz:2", "too-large")]
+    assert "rest of the file" in errors[0].detail
