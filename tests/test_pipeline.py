@@ -148,3 +148,17 @@ def test_bad_worker_count_is_a_clear_error(tmp_path: Path) -> None:
         settings(tmp_path / "ix", workers=-1)
     with pytest.raises(ValueError, match="workers"):
         ingest_stream(iter(raws(2)), settings(tmp_path / "ix"), workers=0)
+
+
+def test_a_crawls_unchanged_and_gone_answers(tmp_path: Path) -> None:
+    from indexer.crawl import Gone, Unchanged
+
+    pages = raws(5)
+    conf = settings(tmp_path / "ix")
+    ingest_stream(iter(pages), conf, workers=1)
+    gone = Gone(pages[3].url, pages[3].page_id, IngestError(pages[3].url, "status", "404 Not Found"))
+    answers = [Unchanged(p.url, p.page_id) for p in pages[:3]] + [gone, pages[4]]
+    report = ingest_stream(iter(answers), conf, workers=1, prune=True)
+    assert (report.unchanged, report.added, report.removed) == (4, 0, 1)
+    assert [e.reason for e in report.skipped] == ["status"]
+    assert set(index_content(tmp_path / "ix")) == {p.page_id for p in pages} - {pages[3].page_id}
