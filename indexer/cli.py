@@ -86,16 +86,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import extract_paths
 
-    pages, errors = extract_paths(args.files, settings)
+    pages, errors = extract_paths(args.files, settings, about=args.about)
     out: dict[str, Any] = {}
     for page in pages:
         source = page.source
         data = page.to_dict()
-        out[source] = {k: data[k] for k in ("title", "byline", "published", "headings", "text", "passages")}
+        out[source] = {k: data[k] for k in ("title", "byline", "published", "headings", "text", "passages", "verdicts", "about")}
         out[source]["url"] = page.url
         out[source]["error"] = None
     for error in errors:
-        entry = {"title": "", "byline": "", "published": "", "headings": [], "text": "", "passages": [], "error": f"{error.reason}: {error.detail}" if error.detail else error.reason}
+        entry = {"title": "", "byline": "", "published": "", "headings": [], "text": "", "passages": [], "verdicts": {}, "about": None, "error": f"{error.reason}: {error.detail}" if error.detail else error.reason}
         out[error.source] = entry
     if args.json:
         _print_json(out)
@@ -106,6 +106,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  error: {entry['error']}")
                 continue
             print(f"  title: {entry['title']}\n  byline: {entry['byline']}\n  passages: {len(entry['passages'])}")
+            if entry["about"]:
+                print(f"  about {entry['about']['text']!r}: {entry['about']['verdict']}")
+            for tid, verdict in entry["verdicts"].items():
+                print(f"  {tid}: {verdict['verdict']}")
             print("  " + entry["text"][:500].replace("\n", "\n  "))
     return 1 if errors and args.strict else 0
 
@@ -256,6 +260,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--strict", action="store_true", help="exit 1 when any page failed")
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.add_argument("--about", metavar="TEXT", help="each page's position on this treatment (free words; 'a or b' for two names)")
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("search", parents=[common, filters], help="search the index")

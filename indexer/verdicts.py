@@ -92,14 +92,15 @@ class Reading:
 
 
 _CLAUSE_PUNCT = re.compile(r"[;:()\u2013\u2014]|\s-\s")
+_SCOPE_PUNCT = re.compile(r"[,;:()\u2013\u2014]|\s-\s")
 
 
-def _clauses(text: str, spans: Sequence[Tok], rules: Rules) -> list[int]:
+def _clauses(text: str, spans: Sequence[Tok], rules: Rules, key: str = "clause_breaks", punct: re.Pattern[str] = _CLAUSE_PUNCT) -> list[int]:
     """Clause number of each token: a break word or ; : — starts a new clause."""
-    breaks = {s for s, _ in rules.cues["clause_breaks"].find([t for t, _, _ in spans])}
+    breaks = {s for s, _ in rules.cues[key].find([t for t, _, _ in spans])}
     out, clause, prev_end = [], 0, 0
     for i, (_, s0, e0) in enumerate(spans):
-        if i in breaks or (i and _CLAUSE_PUNCT.search(text, prev_end, s0)):
+        if i in breaks or (i and punct.search(text, prev_end, s0)):
             clause += 1
         out.append(clause)
         prev_end = e0
@@ -127,6 +128,7 @@ def read_sentence(
     cues = rules.cues
     w = rules.weights
     clause = _clauses(text, spans, rules)
+    scope = _clauses(text, spans, rules, "scope_breaks", _SCOPE_PUNCT)
     inside = {i for a, b in target for i in range(a, b)}
     wanted = {clause[i] for i in inside} if target else set(clause)
     negators = [(a, b) for a, b in cues["negators"].find(toks)]
@@ -134,9 +136,10 @@ def read_sentence(
     negators = [(a, b) for a, b in negators if a not in ignore]
     window = int(rules.decide.get("negation_window", 6))
 
+    strength = {"positive": 1.0, "negative": w.get("negative", 1.0), "harm": w.get("harm", 0.0)}
     hits = sorted(
-        (a, b, sign)
-        for sign, key in ((1, "positive"), (-1, "negative"))
+        (a, b, sign, strength[key])
+        for sign, key in ((1, "positive"), (-1, "negative"), (-1, "harm"))
         for a, b in cues[key].find(toks)
         if not any(i in inside for i in range(a, b))
     )
@@ -144,8 +147,8 @@ def read_sentence(
     # a cue overlapping the negator ("not been shown") is that same negation
     flipped: set[int] = set()
     for a0, b0 in negators:
-        after = [(a, b) for a, b, _ in hits if a >= b0]
-        if not after or after[0][0] - b0 > window or clause[after[0][0]] != clause[a0]:
+        after = [(a, b) for a, b, _, _ in hits if a >= b0]
+        if not after or after[0][0] - b0 > window or scope[after[0][0]] != scope[a0]:
             continue
         end = after[0][0]
         for a, b in after:  # "not shown to help": cues that follow on at once share it
@@ -154,11 +157,9 @@ def read_sentence(
             flipped.add(a)
             end = b
     score = 0.0
-    for a, _, sign in hits:
-        if clause[a] not in wanted:
-            continue
-        s = -sign if a in flipped else sign
-        score += s * (w.get("negative", 1.0) if s < 0 else 1.0)
+    for a, _, sign, weight in hits:
+        if clause[a] in wanted:
+            score += (-sign if a in flipped else sign) * weight
     limited = bool(cues["limited"].find(toks))
     polarity = (score > 0) - (score < 0)
     if polarity == 0 and not limited:
@@ -176,6 +177,10 @@ def read_sentence(
         weight *= w.get("expert", 1.0)
     if hedged:
         weight *= w.get("hedged", 1.0)
+    if cues["unsettled"].find(toks):
+        weight *= w.get("unsettled", 1.0)
+    if cues["reported"].find(toks):
+        weight *= w.get("reported", 1.0)
     if referred:
         weight *= w.get("referred", 1.0)
     if polarity < 0:
@@ -283,7 +288,11 @@ def _verdict_for(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], label: st
     reference = rules.cues["reference"]
     scored: list[Scored] = []
     previous = False
+    min_words = int(rules.decide.get("min_words", 0))
     for line, target in lines:
+        if not line.is_title and (len(line.spans) < min_words or "|" in line.text):
+            previous = bool(target)
+            continue
         referred = False
         if not target:
             toks = [t for t, _, _ in line.spans[:3]]

@@ -45,8 +45,8 @@ from indexer.pipeline import extract_paths  # noqa: E402
 # TREC's treatment field lists synonyms side by side; the user would type one or the other
 ALTERNATIVE_NAMES = {"amygdalin laetrile": "amygdalin or laetrile"}
 
-NEGATIVE_GRID = (1.0, 1.25, 1.5, 2.0, 2.5)
-MIN_WEIGHT_GRID = (0.5, 1.0, 1.5, 2.0)
+NEGATIVE_GRID = (1.0, 1.25, 1.5, 2.0)
+MIN_WEIGHT_GRID = (0.3, 0.5, 1.0)
 
 
 @dataclass(frozen=True)
