@@ -95,7 +95,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         out[source]["url"] = page.url
         out[source]["error"] = None
     for error in errors:
-        entry = {"title": "", "byline": "", "published": "", "headings": [], "text": "", "passages": [], "verdicts": {}, "about": None, "error": f"{error.reason}: {error.detail}" if error.detail else error.reason}
+        entry: dict[str, Any] = {"title": "", "byline": "", "published": "", "headings": [], "text": "", "passages": [], "verdicts": {}, "about": None, "error": f"{error.reason}: {error.detail}" if error.detail else error.reason}
         out[error.source] = entry
     if args.json:
         _print_json(out)
