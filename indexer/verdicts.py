@@ -359,28 +359,43 @@ def _others(line: _Line, mine: Sequence[tuple[int, int]]) -> tuple[tuple[str, in
 
 
 def judge(page: Page, vocab: Vocabulary | None = None) -> tuple[Verdict, ...]:
-    """A verdict for every vocabulary treatment the page names or makes claims about, most said first."""
+    """A verdict for every vocabulary treatment the page makes claims about, most claimed first.
+
+    Reads only the sentences knowledge already found to be claims (it has resolved "it" and
+    "this type of massage" to their treatment), so judging costs little beside annotating.
+    """
     vocab = vocab or load_vocabulary()
     rules = load_rules()
-    counts: dict[str, int] = {}
-    for passage in page.passages:
-        for tid in passage.treatments:
-            counts[tid] = counts.get(tid, 0) + 1
-        for claim in passage.claims:
-            for tid in claim.treatments:
-                counts[tid] = counts.get(tid, 0) + 1
-    if not counts:
+    claims = [c for passage in page.passages for c in passage.claims if c.treatments]
+    if not claims:
         return ()
-    lines = _lines(page, vocab)
+    counts: dict[str, int] = {}
+    for claim in claims:
+        for tid in claim.treatments:
+            counts[tid] = counts.get(tid, 0) + 1
+    lines: list[tuple[Claim, tuple[Tok, ...], tuple[tuple[str, int, int], ...]]] = []
+    for claim in claims:
+        spans = tuple(terms_with_spans(claim.text))
+        starts = {s0: i for i, (_, s0, _) in enumerate(spans)}
+        ends = {e0: i for i, (_, _, e0) in enumerate(spans)}
+        named = tuple(
+            (tid, starts[s], ends[e] + 1)
+            for tid, s, e, _ in vocab.match_terms(list(spans), claim.text, "treatment")
+            if s in starts and e in ends
+        )
+        lines.append((claim, spans, named))
     verdicts = []
     for tid in sorted(counts, key=lambda t: -counts[t]):
         mine = frozenset(vocab.descendants(tid))
-
-        own = [
-            (replace(line, named=tuple(n for n in line.named if n[0] not in mine)), [(a, b) for t, a, b in line.named if t in mine])
-            for line in lines
-        ]
-        verdict = _verdict_for(own, tid, rules)
+        scored = []
+        for claim, spans, named in lines:
+            if tid not in claim.treatments and not any(t in mine for t, _, _ in named):
+                continue
+            target = [(a, b) for t, a, b in named if t in mine]
+            reading = read_sentence(claim.text, target, referred=not target, spans=spans, rules=rules)
+            if reading.polarity or reading.limited:
+                scored.append(Scored(_as_claim(claim, claim.text, claim.start, reading, (tid,)), reading))
+        verdict = decide(tid, scored, rules)
         if verdict.claims:
             verdicts.append(verdict)
     return tuple(verdicts)
