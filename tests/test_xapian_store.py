@@ -168,3 +168,25 @@ def test_pipeline_ingest_into_shards_is_incremental(tmp_path: Path, corpus_dir: 
     db = xapian.Database(str(tmp_path / "s0"))
     db.add_database(xapian.Database(str(tmp_path / "s1")))
     assert len({db.get_document(m.docid).get_value(0) for m in db.postlist("")}) == 1
+
+
+def test_checkpoints_commit_but_a_rebuild_shows_nothing_before_its_end(tmp_path: Path) -> None:
+    import xapian
+
+    from indexer.xapian.writer import open_shard_writers
+
+    s = load_settings(env={}, index=tmp_path)
+    pages = _pages()
+    _write(s, pages[:3])
+    with open_shard_writers(s) as w:
+        w.put_page(pages[3])
+        w.checkpoint()
+        assert xapian.Database(str(tmp_path / "shard-0")).term_exists("Kp3")  # readers see it now
+        w.put_page(pages[4])
+    with open_shard_writers(s, rebuild=True) as w:
+        w.put_page(pages[5])
+        w.checkpoint()
+        db = xapian.Database(str(tmp_path / "shard-0"))
+        assert db.term_exists("Kp0") and not db.term_exists("Kp5")
+    db = xapian.Database(str(tmp_path / "shard-0"))
+    assert db.term_exists("Kp5") and not db.term_exists("Kp0")

@@ -126,7 +126,10 @@ class ShardWriters:
             self.dbs[0].set_metadata(SITE_KEY + site, json.dumps(new))
 
     def checkpoint(self) -> None:
-        """Commit every shard's changes so far and go on writing."""
+        """Commit every shard's changes so far and go on writing; a rebuild commits only at
+        the end, so readers keep the old contents until the new ones are whole."""
+        if self.rebuild:
+            return
         for db in self.dbs:
             db.commit_transaction()
         self._begin()
