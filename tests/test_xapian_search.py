@@ -42,6 +42,14 @@ from test_search import (  # noqa: F401  (re-run here on the xapian backend)
     test_synonyms_from_the_data_file,
     test_threads_share_one_index,
 )
+from test_hostile_queries import (  # noqa: F401  (bad input never raises, on this backend too)
+    test_api_any_arguments,
+    test_api_any_query_string,
+    test_api_extreme_queries,
+    test_api_parse_never_raises,
+    test_api_results_survive_utf8,
+    test_known_query_has_results,
+)
 from xapian_cluster import ShardServer, needs_xapian, start_server
 
 pytestmark = needs_xapian
