@@ -1,12 +1,13 @@
 #!/usr/bin/env python
-"""Article-body extraction benchmark: our cleaner against trafilatura and a plain baseline.
+"""Article-body extraction benchmark: our cleaner against trafilatura, readability and bs4.
 
 Usage::
 
-    python scripts/eval_extraction.py /work/shared/data/extraction-dev [--limit N]
-        [--systems ours,trafilatura,bs4] [--worst K] [--json OUT]
+    python scripts/eval_extraction.py DIR [DIR ...] [--limit N]
+        [--systems ours,trafilatura,readability,bs4] [--worst K] [--json OUT]
+        [--cv K] [--speed-cli N] [--cache FOLDER]
 
-DIR holds ``html/<id>.html.gz`` and ``ground-truth.json`` (see its SOURCE.md). Each page is
+Each DIR holds ``html/<id>.html.gz`` and ``ground-truth.json`` (see its SOURCE.md). Each page is
 read with ``gzip.open(path, "rt", encoding="utf8")``, cleaned by ``indexer.clean.clean_page``
 and ``Page.text`` is compared with the ground truth's ``articleBody``.
 
@@ -21,6 +22,18 @@ sequence equals the ground truth exactly. ``F1 std`` is a bootstrap standard dev
 Speed is pages per second of the extraction call alone (files are read and decompressed
 before timing). All systems run in the same process one after the other, so their ratio is
 meaningful even on a busy machine; absolute figures are not.
+
+``--cv K`` reports generalisation: the pages of all DIRs are split into K folds (by a hash of
+set and page id); for each fold the block model is fitted on the other K-1 folds with
+scripts/fit_clean.py's code and the fold's pages are cleaned with it and scored. The
+figures per set are over the held-out pages only, beside the peers on the same pages.
+
+``--speed-cli N`` times ``relief extract --json`` on the first N ``.html.gz`` pages of the
+DIRs in a child process, minus the same command's time on one page (its start-up), and
+compares pages/s with trafilatura's in-process rate on the same N pages.
+
+``--cache FOLDER`` keeps the peers' outputs and times (keyed by system and page hash), so
+repeated runs only re-run our cleaner.
 """
 
 from __future__ import annotations
@@ -29,9 +42,12 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import random
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -144,6 +160,20 @@ def ours(doc: Doc) -> str:
     return page.text if isinstance(page, Page) else ""
 
 
+def make_readability() -> Callable[[Doc], str] | None:
+    try:
+        from readability import Document
+    except ImportError:
+        return None
+    from bs4 import BeautifulSoup
+
+    def run(doc: Doc) -> str:
+        summary = Document(doc.html).summary(html_partial=True)
+        return BeautifulSoup(summary, "lxml").get_text(" ")
+
+    return run
+
+
 def bs4_get_text(doc: Doc) -> str:
     from bs4 import BeautifulSoup
 
@@ -163,18 +193,31 @@ def make_trafilatura() -> Callable[[Doc], str] | None:
     return run
 
 
-def run_system(name: str, fn: Callable[[Doc], str], docs: list[Doc]) -> Result:
+def run_system(name: str, fn: Callable[[Doc], str], docs: list[Doc], cache: Path | None = None) -> Result:
     res = Result(name)
+    stored: dict[str, list] = {}
+    cache_file = cache / f"{name}.json" if cache and name != "ours" else None
+    if cache_file and cache_file.exists():
+        stored = json.loads(cache_file.read_text(encoding="utf8"))
     for doc in docs:
-        t0 = time.perf_counter()
-        try:
-            text = fn(doc)
-        except Exception as exc:  # a crashing system scores an empty extraction
-            print(f"  {name}: {doc.page_id[:12]} raised {type(exc).__name__}: {exc}", file=sys.stderr)
-            text, res.errors = "", res.errors + 1
-        res.seconds += time.perf_counter() - t0
+        key = hashlib.sha256(doc.html.encode("utf8", "surrogatepass")).hexdigest()
+        if key in stored:
+            text, seconds = stored[key]
+        else:
+            t0 = time.perf_counter()
+            try:
+                text = fn(doc)
+            except Exception as exc:  # a crashing system scores an empty extraction
+                print(f"  {name}: {doc.page_id[:12]} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+                text, res.errors = "", res.errors + 1
+            seconds = time.perf_counter() - t0
+            stored[key] = [text, seconds]
+        res.seconds += seconds
         res.outputs[doc.page_id] = text
         res.scores.append(score_page(doc.page_id, text, doc.truth))
+    if cache_file:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps(stored), encoding="utf8")
     return res
 
 
@@ -193,14 +236,23 @@ def load(folder: Path, limit: int | None) -> list[Doc]:
     return docs
 
 
+SYSTEM_NAMES = {"ours": "ours (indexer.clean)", "trafilatura": "trafilatura", "readability": "readability-lxml",
+                "bs4": "bs4 get_text", "ours-cv": "ours, cross-validated"}
+
+
+def systems_table(systems: tuple[str, ...]) -> dict[str, Callable[[Doc], str] | None]:
+    return {
+        "ours": ours,
+        "trafilatura": make_trafilatura() if "trafilatura" in systems else None,
+        "readability": make_readability() if "readability" in systems else None,
+        "bs4": bs4_get_text,
+    }
+
+
 def evaluate(folder: Path, limit: int | None = None, systems: tuple[str, ...] = ("ours",)) -> dict[str, Result]:
     """Run the named systems over the folder; the library entry point the quality gate uses."""
     docs = load(folder, limit)
-    table: dict[str, Callable[[Doc], str] | None] = {
-        "ours": ours,
-        "trafilatura": make_trafilatura() if "trafilatura" in systems else None,
-        "bs4": bs4_get_text,
-    }
+    table = systems_table(systems)
     results = {}
     for name in systems:
         fn = table.get(name)
@@ -210,62 +262,130 @@ def evaluate(folder: Path, limit: int | None = None, systems: tuple[str, ...] = 
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("dir", type=Path, help="folder with html/*.html.gz and ground-truth.json")
-    ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by id)")
-    ap.add_argument("--systems", default="ours,trafilatura,bs4", help="comma list of ours,trafilatura,bs4")
-    ap.add_argument("--worst", type=int, default=0, help="list our K worst pages by page F1")
-    ap.add_argument("--json", type=Path, default=None, help="write our extractions in the benchmark's shape")
-    args = ap.parse_args(argv)
+def fold_of(dataset: str, page_id: str, k: int) -> int:
+    return int(hashlib.sha256(f"{dataset}/{page_id}".encode()).hexdigest(), 16) % k
 
-    systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
-    if "trafilatura" in systems and make_trafilatura() is None:
-        print("note: trafilatura is not installed; skipping the peer")
-    docs = load(args.dir, args.limit)
-    if not docs:
-        print(f"no pages found under {args.dir}", file=sys.stderr)
-        return 2
-    names = {"ours": "ours (indexer.clean)", "trafilatura": "trafilatura", "bs4": "bs4 get_text"}
-    fns: dict[str, Callable[[Doc], str] | None] = {
-        "ours": ours,
-        "trafilatura": make_trafilatura(),
-        "bs4": bs4_get_text,
-    }
-    results: dict[str, Result] = {}
-    for name in systems:
-        fn = fns.get(name)
-        if fn is not None:
-            results[name] = run_system(name, fn, docs)
 
-    print(f"pages: {len(docs)} from {args.dir}")
+def cross_validate(folders: list[Path], k: int, limit: int | None = None) -> dict[str, Result]:
+    """Held-out results of ours per folder name: fit on k-1 folds, clean and score the k-th."""
+    import fit_clean
+
+    pages = [p for f in folders for p in fit_clean.load_folder(f, limit)]
+    results = {f.name: Result("ours-cv") for f in folders}
+    by_id: dict[tuple[str, str], tuple[str, PageScore]] = {}
+    for fold in range(k):
+        train = [p for p in pages if fold_of(p.dataset, p.page_id, k) != fold]
+        test = [p for p in pages if fold_of(p.dataset, p.page_id, k) == fold]
+        model = fit_clean.fit(train)
+        for p in test:
+            text = ""
+            if p.analysis is not None:
+                keep = fit_clean.page_keep(p, model)
+                blocks = [s.text for s, kk in zip(p.analysis.segs, keep) if kk]
+                text = "\n\n".join(blocks)
+            by_id[(p.dataset, p.page_id)] = (text, score_page(p.page_id, text, p.truth))
+        print(f"  fold {fold + 1}/{k}: fitted on {len(train)} pages, threshold {model.threshold}, "
+              f"low {model.low}, gap {model.gap}", file=sys.stderr)
+    for p in pages:  # in load order, so the scores line up with the peers' docs
+        text, score = by_id[(p.dataset, p.page_id)]
+        results[p.dataset].scores.append(score)
+        results[p.dataset].outputs[p.page_id] = text
+    return results
+
+
+def speed_cli(folders: list[Path], n: int, traf: Callable[[Doc], str] | None) -> None:
+    """pages/s of `relief extract --json` on n pages (start-up excluded) vs trafilatura in-process."""
+    paths = [p for f in folders for p in sorted((f / "html").glob("*.html.gz"))][:n]
+    relief = Path(sys.executable).parent / "relief"
+    cmd = [str(relief)] if relief.exists() else [sys.executable, "-m", "search_web.cli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, RELIEF_INDEX=str(Path(tmp) / "index"))
+
+        def timed(files: list[Path]) -> float:
+            t0 = time.perf_counter()
+            subprocess.run([*cmd, "extract", "--json", *map(str, files)], env=env, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return time.perf_counter() - t0
+
+        startup = min(timed(paths[:1]) for _ in range(3))
+        total = timed(paths)
+    cli_rate = (len(paths) - 1) / max(total - startup, 1e-9)
+    print(f"\nrelief extract --json on {len(paths)} pages: {total:.1f} s, start-up (one page) {startup:.2f} s, "
+          f"{cli_rate:.1f} pages/s")
+    if traf is not None:
+        docs = []
+        for path in paths:
+            with gzip.open(path, "rt", encoding="utf8") as fh:
+                docs.append(Doc(path.name.split(".")[0], path, "", fh.read(), ""))
+        res = run_system("trafilatura", traf, docs)
+        print(f"trafilatura in-process on the same pages: {res.pages_per_second:.1f} pages/s; "
+              f"ratio relief extract/trafilatura: {cli_rate / res.pages_per_second:.2f}")
+
+
+def print_table(title: str, results: dict[str, Result]) -> None:
+    print(title)
     header = f"{'system':<22} {'F1':>6} {'±std':>6} {'prec':>6} {'recall':>6} {'acc':>6} {'pages/s':>8} {'errors':>6}"
     print(header)
     print("-" * len(header))
     for name, res in results.items():
         p, r, f1, acc = aggregate(res.scores)
         std = bootstrap_f1_std(res.scores)
-        print(
-            f"{names[name]:<22} {f1:6.3f} {std:6.3f} {p:6.3f} {r:6.3f} {acc:6.3f} "
-            f"{res.pages_per_second:8.1f} {res.errors:6d}"
-        )
+        speed = f"{res.pages_per_second:8.1f}" if res.seconds else f"{'-':>8}"
+        print(f"{SYSTEM_NAMES[name]:<22} {f1:6.3f} {std:6.3f} {p:6.3f} {r:6.3f} {acc:6.3f} {speed} {res.errors:6d}")
     if "ours" in results and "trafilatura" in results:
         ratio = results["ours"].pages_per_second / results["trafilatura"].pages_per_second
         print(f"speed ratio ours/trafilatura: {ratio:.2f}")
 
-    if args.worst and "ours" in results:
-        print(f"\nour {args.worst} worst pages (page F1, precision, recall):")
 
-        def page_f1(s: PageScore) -> float:
-            p = s.precision or 0.0
-            return 2 * p * s.recall / (p + s.recall) if p + s.recall else 0.0
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dirs", type=Path, nargs="+", help="folders with html/*.html.gz and ground-truth.json")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N pages of each folder (sorted by id)")
+    ap.add_argument("--systems", default="ours,trafilatura,readability,bs4", help="comma list of ours,trafilatura,readability,bs4")
+    ap.add_argument("--worst", type=int, default=0, help="list our K worst pages by page F1")
+    ap.add_argument("--json", type=Path, default=None, help="write our extractions in the benchmark's shape")
+    ap.add_argument("--cv", type=int, default=0, metavar="K", help="also report K-fold cross-validated figures of ours")
+    ap.add_argument("--speed-cli", type=int, default=0, metavar="N", help="time relief extract --json on N pages")
+    ap.add_argument("--cache", type=Path, default=None, help="folder keeping the peers' outputs between runs")
+    args = ap.parse_args(argv)
 
-        for s in sorted(results["ours"].scores, key=page_f1)[: args.worst]:
-            prec = "  -  " if s.precision is None else f"{s.precision:.3f}"
-            print(f"  {s.page_id[:16]}  {page_f1(s):.3f}  {prec}  {s.recall:.3f}")
-    if args.json and "ours" in results:
-        out = {pid: {"articleBody": text} for pid, text in results["ours"].outputs.items()}
+    systems = tuple(s.strip() for s in args.systems.split(",") if s.strip())
+    fns = systems_table(systems)
+    for peer in ("trafilatura", "readability"):
+        if peer in systems and fns[peer] is None:
+            print(f"note: {peer} is not installed; skipping the peer")
+    cv = cross_validate(args.dirs, args.cv, args.limit) if args.cv else {}
+    outputs: dict[str, str] = {}
+    for folder in args.dirs:
+        docs = load(folder, args.limit)
+        if not docs:
+            print(f"no pages found under {folder}", file=sys.stderr)
+            return 2
+        results: dict[str, Result] = {}
+        for name in systems:
+            fn = fns.get(name)
+            if fn is not None:
+                results[name] = run_system(name, fn, docs, args.cache)
+        if folder.name in cv:
+            results["ours-cv"] = cv[folder.name]
+        print_table(f"\npages: {len(docs)} from {folder}", results)
+        if args.worst and "ours" in results:
+            print(f"\nour {args.worst} worst pages (page F1, precision, recall):")
+
+            def page_f1(s: PageScore) -> float:
+                p = s.precision or 0.0
+                return 2 * p * s.recall / (p + s.recall) if p + s.recall else 0.0
+
+            for s in sorted(results["ours"].scores, key=page_f1)[: args.worst]:
+                prec = "  -  " if s.precision is None else f"{s.precision:.3f}"
+                print(f"  {s.page_id[:16]}  {page_f1(s):.3f}  {prec}  {s.recall:.3f}")
+        if "ours" in results:
+            outputs.update(results["ours"].outputs)
+    if args.json and outputs:
+        out = {pid: {"articleBody": text} for pid, text in outputs.items()}
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf8")
+    if args.speed_cli:
+        speed_cli(args.dirs, args.speed_cli, fns.get("trafilatura") or make_trafilatura())
     return 0
 
 

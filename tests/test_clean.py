@@ -14,7 +14,7 @@ from indexer.model import Block, IngestError, Page, RawPage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clean"
 REPO = Path(__file__).resolve().parents[1]
-DEV_SET = REPO.parent / "shared" / "data" / "extraction-dev"
+DEV_DATA = REPO.parent / "shared" / "data"
 SEED = REPO.parent / "shared" / "seed" / "massage-therapy-for-back-pain.txt"
 
 
@@ -282,13 +282,17 @@ def test_template_heading_with_own_section_survives():
     assert strip_template(pages[0], template).headings == ["Symptoms"]
 
 
-# --------------------------------------------------------------------------- quality gate
+# --------------------------------------------------------------------------- quality gates
 
-# Measured on the first 20 dev pages (sorted by id): F1 0.977 (bootstrap std 0.013). The floor,
-# about two standard deviations lower, leaves room for
-# noise from small tuning changes without letting a real regression through.
-GATE_PAGES = 20
-GATE_F1_FLOOR = 0.95
+# One gate per dev set, over all its pages, with the packaged block model. The floors sit a
+# little under the 5-fold cross-validated figures (scripts/eval_extraction.py DIRS --cv 5:
+# extraction-dev F1 0.977, recall 0.976; l3s F1 0.949, recall 0.962), which are what the
+# cleaner does on pages it was not fitted on; the packaged model has seen these pages, so a
+# figure under the floor is a real regression, not noise.
+GATES = {
+    "extraction-dev": (0.965, 0.96),
+    "extraction-dev-l3s": (0.94, 0.95),
+}
 
 
 def _load_eval():
@@ -300,15 +304,18 @@ def _load_eval():
     return module
 
 
-def test_extraction_quality_gate():
-    if not (DEV_SET / "ground-truth.json").exists():
-        pytest.skip(f"extraction dev set not found at {DEV_SET} (shared data missing)")
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_extraction_quality_gate(name):
+    folder = DEV_DATA / name
+    if not (folder / "ground-truth.json").exists():
+        pytest.skip(f"extraction dev set not found at {folder} (shared data missing)")
+    f1_floor, recall_floor = GATES[name]
     ev = _load_eval()
-    results = ev.evaluate(DEV_SET, limit=GATE_PAGES, systems=("ours",))
-    scores = results["ours"].scores
-    assert len(scores) == GATE_PAGES
+    scores = ev.evaluate(folder, systems=("ours",))["ours"].scores
+    assert len(scores) >= 80
     p, r, f1, _ = ev.aggregate(scores)
-    assert f1 >= GATE_F1_FLOOR, f"extraction F1 {f1:.3f} (P {p:.3f}, R {r:.3f}) below floor {GATE_F1_FLOOR}"
+    assert f1 >= f1_floor, f"{name}: extraction F1 {f1:.3f} (P {p:.3f}, R {r:.3f}) below floor {f1_floor}"
+    assert r >= recall_floor, f"{name}: recall {r:.3f} below floor {recall_floor}"
 
 
 def test_text_record_of_one_long_line_keeps_its_text():

@@ -7,19 +7,27 @@
    ``<form>`` around the whole body, a ``has-sidebar`` class on the article wrapper);
 4. the main container is found by descending from ``<body>`` into the child that holds
    most of the remaining weight, as long as it holds nearly all of it;
-5. inside the container, blocks that are link lists, captions, bylines, dates, the title,
-   "Read more"/"Related:" lines and short labels at the edges are left out.
+5. inside the container, the rules leave out link lists, bylines, dates, the title,
+   boilerplate lines and short labels at the edges;
+6. the block model (blockmodel.py) weighs the rules' verdicts with each segment's own
+   features and its neighbours' and makes the final choice; the title, byline and date
+   lines never come back.
+
+`analyse_html` stops before step 6, so scripts/fit_clean.py fits the model on exactly the
+features the cleaner computes.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from ..model import IngestError, Page, RawPage
-from . import content, metadata
+from . import blockmodel, content, metadata
+from .features import segment_features
 from .rules import block_key, norm, rules
 from .text import CONTROL, clean_text
 from .walk import Seg, Walk
@@ -28,6 +36,19 @@ _PRESTRIP = re.compile(
     r"<(script|style|noscript|template|svg|math)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.S | re.I,
 )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the cleaner knows of an HTML page before the block model decides."""
+
+    segs: list[Seg]
+    features: list[list[float]]  # one row per segment, features.FEATURES order
+    hard_drop: list[bool]  # title, byline and date lines: never article text
+    layout_tables: frozenset[int]
+    title: str
+    byline: str
+    published: str
 
 
 def clean_page(raw: RawPage) -> Page | IngestError:
@@ -42,7 +63,24 @@ def clean_page(raw: RawPage) -> Page | IngestError:
         return IngestError(raw.source, "unparsable", f"{type(exc).__name__}: {exc}"[:300])
 
 
-def clean_html(raw: RawPage) -> Page | IngestError:
+def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page | IngestError:
+    a = analyse_html(raw)
+    if isinstance(a, IngestError):
+        return a
+    m = model or blockmodel.packaged_model()
+    keep = blockmodel.decide(blockmodel.probabilities(a.features, m), a.hard_drop, m)
+    blocks = content.assemble([s for s, k in zip(a.segs, keep) if k], set(a.layout_tables))
+    if not blocks:
+        return IngestError(raw.source, "empty", "no main text after cleaning")
+    return Page(
+        page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=a.title,
+        byline=a.byline, published=a.published, blocks=tuple(blocks), sha256=raw.sha256,
+        etag=raw.etag, last_modified=raw.last_modified,
+    )
+
+
+def analyse_html(raw: RawPage) -> Analysis | IngestError:
+    """Segments, their features and the page's metadata (steps 1 to 5)."""
     r = rules()
     body = CONTROL.sub("", raw.body)
     ld = metadata.ld_json(body)
@@ -75,45 +113,53 @@ def clean_html(raw: RawPage) -> Page | IngestError:
     raw_w = content.subtree_sums(n, parent, segs)
     total = sum(s.weight for s in segs)
     dropped = [False] * n
+    hinted = [False] * n
     for i in range(n):
         p = parent[i]
+        hinted[i] = w.hint[i] > 0 or (p >= 0 and hinted[p])
         if p >= 0 and dropped[p]:
             dropped[i] = True
         elif w.chrome[i] and not (total > 0 and raw_w[i] >= r.heavy_share * total):
             dropped[i] = True
     live = [s for s in segs if not dropped[s.node]] if n else segs
     lo, hi = content.container(n, parent, end, w.hint, live, r)
-    inside = [s for s in live if lo <= s.node <= hi]
 
     title = metadata.title(doc_title, w.meta, ld, segs, dropped)
     title_key = block_key(title)
     byline = ""
     published = ""
+    hard = [False] * len(segs)
     kept: list[Seg] = []
-    for s in inside:
+    for k, s in enumerate(segs):
         text = s.text
         if s.kind == "heading" and s.level == 1 or block_key(text) == title_key:
-            continue
-        if len(text) <= 80 and r.byline.match(text) and len(text.split()) <= 10:
-            byline = byline or metadata.strip_by(text)
-            continue
-        if len(text) <= 60 and metadata.DATE_LINE.match(text):
-            if not published:
+            hard[k] = True
+        elif len(text) <= 80 and r.byline.match(text) and len(text.split()) <= 10:
+            hard[k] = True
+            if not dropped[s.node] and lo <= s.node <= hi:
+                byline = byline or metadata.strip_by(text)
+        elif len(text) <= 60 and metadata.DATE_LINE.match(text):
+            hard[k] = True
+            if not published and not dropped[s.node] and lo <= s.node <= hi:
                 m = metadata.PUBLISHED_LINE.match(text)
                 published = metadata.iso_date(m.group(1) if m else text)
-            continue
-        if len(text) <= 150 and r.boilerplate.match(text):
-            continue
-        kept.append(s)
+        elif not dropped[s.node] and lo <= s.node <= hi and not (len(text) <= 150 and r.boilerplate.match(text)):
+            kept.append(s)
     kept = content.drop_link_lists(kept, r)
     kept = content.trim_edges(kept)
-    blocks = content.assemble(kept, w.layout_tables)
-    if not blocks:
-        return IngestError(raw.source, "empty", "no main text after cleaning")
-    byline = byline or metadata.meta_byline(w, ld)
-    published = published or metadata.meta_published(w, ld)
-    return Page(
-        page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=title,
-        byline=byline, published=published, blocks=tuple(blocks), sha256=raw.sha256,
-        etag=raw.etag, last_modified=raw.last_modified,
+    kept_ids = {id(s) for s in kept}
+    features = segment_features(
+        segs,
+        parent,
+        [id(s) in kept_ids for s in segs],
+        [lo <= s.node <= hi for s in segs],
+        [s.node >= 0 and dropped[s.node] for s in segs],
+        [s.node >= 0 and hinted[s.node] for s in segs],
+        [s.kind == "table" and s.group in w.layout_tables for s in segs],
+        r,
+    )
+    return Analysis(
+        segs=segs, features=features, hard_drop=hard, layout_tables=frozenset(w.layout_tables),
+        title=title, byline=byline or metadata.meta_byline(w, ld),
+        published=published or metadata.meta_published(w, ld),
     )

@@ -46,6 +46,7 @@ class Rules:
     link_density_max: float
     template_min_pages: int
     template_min_share: float
+    function_words: frozenset[str]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -80,6 +81,7 @@ def parse_rules(data: dict) -> Rules:
         link_density_max=float(th["link_density_max"]),
         template_min_pages=int(th["template_min_pages"]),
         template_min_share=float(th["template_min_share"]),
+        function_words=_words(data["features"]["function_words"]),
     )
 
 

@@ -1,0 +1,117 @@
+"""The block features and the block model of the cleaner (indexer/clean/features.py,
+blockmodel.py) on small hand-written pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.clean import blockmodel
+from indexer.clean.features import FEATURES
+from indexer.clean.page import Analysis, analyse_html, clean_html
+from indexer.model import Page, RawPage
+
+PARA = ("Gentle walking after a back strain speeds recovery, and most people manage twenty minutes "
+        "a day within a week of the injury. ")
+
+
+def raw(body: str) -> RawPage:
+    return RawPage(page_id="p1", source="fixture", url="https://example.org/p1", site="example.org",
+                   kind="html", body=body, encoding="utf-8", sha256="0" * 64)
+
+
+PAGE = (
+    "<html><head><title>Walking and back strain</title></head><body>"
+    "<nav><a href='/'>Home</a> <a href='/a'>Conditions</a> <a href='/b'>Treatments</a></nav>"
+    "<article><h1>Walking and back strain</h1>"
+    f"<p>{PARA * 2}</p><p>It helps.</p><p>{PARA * 3}</p></article>"
+    "<footer><p>Copyright 2024 Example Health. All rights reserved.</p></footer>"
+    "</body></html>"
+)
+
+
+def analysis() -> Analysis:
+    a = analyse_html(raw(PAGE))
+    assert isinstance(a, Analysis), a
+    return a
+
+
+def col(a: Analysis, name: str) -> list[float]:
+    k = FEATURES.index(name)
+    return [row[k] for row in a.features]
+
+
+def test_every_segment_has_one_row_of_all_features():
+    a = analysis()
+    assert len(a.features) == len(a.segs)
+    assert all(len(row) == len(FEATURES) for row in a.features)
+
+
+def test_rule_verdicts_and_context_features():
+    a = analysis()
+    texts = [s.text for s in a.segs]
+    nav = texts.index("Home Conditions Treatments")
+    short = texts.index("It helps.")
+    footer = next(i for i, t in enumerate(texts) if t.startswith("Copyright"))
+    kept, chrome = col(a, "rule_kept"), col(a, "chrome")
+    assert chrome[nav] == 1.0 and kept[nav] == 0.0
+    assert chrome[footer] == 1.0 and kept[footer] == 0.0
+    assert kept[short] == 1.0
+    # the short paragraph sits among kept siblings (three paragraphs; the headline is not
+    # kept, it is the title), next to kept text
+    assert col(a, "siblings_kept")[short] == 0.75
+    assert col(a, "kept_distance")[short] == 0.0
+    assert col(a, "prev_kept")[short] == 1.0 and col(a, "next_kept")[short] == 1.0
+    assert col(a, "short")[short] == 1.0 and col(a, "long")[short] == 0.0
+    assert col(a, "link_density")[nav] > 0.9 and col(a, "linky")[nav] == 1.0
+    # the headline is the title: never text, whatever the model says
+    h1 = texts.index("Walking and back strain")
+    assert a.hard_drop[h1]
+
+
+def test_function_word_share_tells_prose_from_labels():
+    a = analysis()
+    fw = col(a, "function_words")
+    texts = [s.text for s in a.segs]
+    assert fw[texts.index("Home Conditions Treatments")] == 0.0
+    first = next(i for i, t in enumerate(texts) if t.startswith("Gentle walking"))
+    assert fw[first] > 0.2
+
+
+def test_packaged_model_keeps_the_article_and_drops_chrome():
+    page = clean_html(raw(PAGE))
+    assert isinstance(page, Page)
+    assert "It helps." in page.text
+    assert page.text.count("Gentle walking") == 5
+    assert "Home" not in page.text and "Copyright" not in page.text
+    assert page.title == "Walking and back strain"
+
+
+def test_decide_fills_short_gaps_between_confident_segments():
+    m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.6, low=0.3, gap=2)
+    probs = [0.9, 0.4, 0.35, 0.9, 0.1, 0.9, 0.5, 0.5, 0.5, 0.9]
+    hard = [False] * len(probs)
+    keep = blockmodel.decide(probs, hard, m)
+    assert keep == [True, True, True, True, False, True, False, False, False, True]
+    hard[1] = True
+    keep = blockmodel.decide(probs, hard, m)
+    assert keep[1] is False and keep[2] is True  # a title line never comes back
+
+
+def test_model_file_must_match_the_features():
+    data = blockmodel.model_to_dict(blockmodel.packaged_model())
+    assert blockmodel.model_from_dict(data) == blockmodel.packaged_model()
+    data["features"] = data["features"][:-1]
+    with pytest.raises(ValueError, match="refit"):
+        blockmodel.model_from_dict(data)
+
+
+def test_probabilities_follow_the_weights():
+    w = [0.0] * len(FEATURES)
+    w[FEATURES.index("bias")] = -2.0
+    w[FEATURES.index("rule_kept")] = 4.0
+    m = blockmodel.BlockModel(tuple(w), 0.5, 0.5, 0)
+    row_kept = [1.0 if n in ("bias", "rule_kept") else 0.0 for n in FEATURES]
+    row_not = [1.0 if n == "bias" else 0.0 for n in FEATURES]
+    p_kept, p_not = blockmodel.probabilities([row_kept, row_not], m)
+    assert p_kept == pytest.approx(1 / (1 + 2.718281828 ** -2), rel=1e-6)
+    assert p_not == pytest.approx(1 / (1 + 2.718281828 ** 2), rel=1e-6)
