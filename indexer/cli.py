@@ -30,17 +30,15 @@ def _print_json(data: Any, out: TextIO | None = None) -> None:
 class _ProgressBar:
     """tqdm on the terminal: pages/s, pages done of the total, skipped, time left."""
 
-    def __init__(self, paths: Sequence[str]):
+    def __init__(self, total: int | None):
         from tqdm import tqdm
 
-        from .sources import count_pages
-
-        self.bar = tqdm(total=count_pages(paths), unit="page", dynamic_ncols=True, file=sys.stderr,
+        self.bar = tqdm(total=total, unit="page", dynamic_ncols=True, file=sys.stderr,
                         smoothing=0.1, mininterval=0.5)
         self.done = 0
 
     def __call__(self, p: Any) -> None:
-        if p.done > self.bar.total:
+        if self.bar.total is not None and p.done > self.bar.total:
             self.bar.total = p.done
         self.bar.update(p.done - self.done)
         self.done = p.done
@@ -53,7 +51,9 @@ class _ProgressBar:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import ingest
 
-    progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(args.paths)
+    from .sources import count_pages
+
+    progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(count_pages(args.paths))
     try:
         report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
     except OSError as exc:
@@ -81,6 +81,45 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if report.skipped and args.strict:
         return 1
     return 0
+
+
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    from .crawl import crawl_into_index, options_from_settings
+
+    options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope)
+    progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(None)
+    try:
+        run = crawl_into_index(args.urls, settings, options, rebuild=args.rebuild, prune=args.prune, progress=progress)
+    except OSError as exc:
+        raise CliError(
+            f"could not write the index at {settings.index}: {exc.strerror or exc}. What the crawl committed before "
+            "stays searchable; free disk space (or fix permissions) and crawl again (unchanged pages then cost a 304)."
+        ) from exc
+    finally:
+        if progress:
+            progress.close()
+    report, stats = run.report, run.stats
+    if args.json:
+        _print_json(run.to_dict())
+    else:
+        print(
+            f"{stats.requested} URLs fetched: {stats.pages} pages, {stats.unchanged} not modified (304), "
+            f"{stats.gone} gone (404/410), {stats.failed} failed, {stats.duplicates} duplicates"
+            + (f"; {stats.over_max_pages} more left out by --max-pages" if stats.over_max_pages else "")
+        )
+        print(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed; {report.passages} passages, {report.claims} claims in {report.seconds:.2f}s"
+        )
+        print(f"index: {report.index}")
+        if report.skipped:
+            print(f"{len(report.skipped)} skipped:")
+            for error in report.skipped:
+                print(f"  {error}")
+    if stats.pages + stats.unchanged == 0:
+        print("relief: the crawl reached no page; see the reasons above", file=sys.stderr)
+        return 1
+    return 1 if report.skipped and args.strict else 0
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -255,6 +294,18 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
     p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("crawl", parents=[common], help="fetch a site (start pages and/or sitemaps) into the index")
+    p.add_argument("urls", nargs="+", metavar="URL", help="start pages, or sitemap.xml / sitemap index / .xml.gz")
+    p.add_argument("--scope", action="append", metavar="PREFIX", help="only URLs under this prefix (repeatable; default: the start URLs' hosts)")
+    p.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages (default: crawl_max_pages)")
+    p.add_argument("--max-depth", type=int, metavar="N", help="follow links at most N steps from a start page or sitemap entry")
+    p.add_argument("--prune", action="store_true", help="remove pages that now answer 404 or 410")
+    p.add_argument("--rebuild", action="store_true", help="build a new index beside the live one and swap (fetches every page)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any URL failed")
+    p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
+    p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("extract", parents=[common], help="clean pages and print them, without an index")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import html
 import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -65,8 +66,7 @@ class CrawlSite:
         self.times: list[tuple[float, str]] = []
         self.agents: set[str] = set()
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -123,6 +123,14 @@ class CrawlSite:
             lines.append(f"Crawl-delay: {self.crawl_delay}")
         lines.append(f"Sitemap: {self.base}/sitemap.xml")
         return ("\n".join(lines) + "\n").encode()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)  # a client that hung up is no news
 
 
 def article(title: str, text: str, extra_head: str = "") -> bytes:
@@ -256,7 +264,6 @@ def main() -> None:
     Prints "BASE_URL PAGES" on one line, then serves until standard input closes.
     """
     import argparse
-    import sys
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parent.parent / "corpus")

@@ -296,8 +296,9 @@ class _Worker:
         if not isinstance(page, RawPage) or page.kind != "html":
             return _Outcome(task, page, identity=url if isinstance(page, RawPage) else "", fetched_as=url)
         found, canonical = links_and_canonical(page.body, url)
-        if canonical and canonical != url and self.scope.contains(canonical) and not task.via_canonical:
-            # a copy (print view, tracking URL): the page is indexed from its canonical URL
+        if canonical and canonical != url and self.scope.contains(canonical) and not task.via_canonical and url not in self.known:
+            # a copy (print view, tracking URL): the page is indexed from its canonical URL;
+            # a page already indexed under this URL stays so (a canonical loop cannot flip it)
             return _Outcome(task, fetched_as=url, links=tuple(found), canonical=canonical)
         return _Outcome(task, page, identity=url, fetched_as=url, links=tuple(found))
 

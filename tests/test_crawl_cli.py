@@ -1,0 +1,79 @@
+"""`relief crawl` end to end: a real local site into a real index, then a re-crawl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS
+from crawl_site import CrawlSite
+from indexer import store
+from indexer.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+FAST = ("--workers", "1")
+
+
+@pytest.fixture()
+def fast_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELIEF_CRAWL_DELAY", "0")
+    monkeypatch.setenv("RELIEF_CRAWL_TIMEOUT", "0.5")
+    monkeypatch.setenv("RELIEF_CRAWL_HOST_CONCURRENCY", "4")
+
+
+def test_crawl_then_recrawl_with_prune(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
+    idx = str(tmp_path / "index")
+    with CrawlSite(CORPUS, slow_seconds=1.0) as site:
+        code, out, err = run(capsys, "crawl", site.url("/"), "--index", idx, "--json", *FAST)
+        assert code == 0, err
+        first = json.loads(out)
+        reasons = {e["source"]: e["reason"] for e in first["skipped"]}
+        assert reasons[site.url("/private/secret.html")] == "robots"
+        assert reasons[site.url("/slow")] == "timeout"
+        assert reasons[site.url("/huge")] == "too-large"
+        assert reasons[site.url("/binary")] == "binary"
+        assert reasons[site.url("/download")] == "not-html"
+        assert reasons[site.url("/gone")] == "status"
+        assert reasons[site.url("/loop/a")] == "redirect"
+        assert first["added"] >= len(site.pages) and first["crawl"]["pages"] >= len(site.pages)
+        validators = store.read_validators(idx)
+        assert site.url("/pages/back-pain.html") in validators and validators[site.url("/pages/back-pain.html")].etag
+
+        code, out, _ = run(capsys, "search", "acupuncture", "--index", idx, "--json")
+        assert code == 0 and any(r["url"] == site.url("/pages/acupuncture-for-back-pain.html") for r in json.loads(out)["results"])
+
+        removed = "/pages/back-pain-relief.html"
+        del site.pages[removed]
+        site.hits.clear()
+        code, out, err = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, "--json", "--prune", "--max-depth", "0", *FAST)
+        assert code == 0, err
+        again = json.loads(out)
+        assert again["added"] == 0 and again["updated"] == 0, json.dumps([again, first])
+        assert again["removed"] == 1
+        assert again["unchanged"] >= len(site.pages)
+        assert sum(site.not_modified.values()) >= len(site.pages)
+        assert site.url(removed) not in store.read_validators(idx)
+        code, out, _ = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, *FAST, "--max-depth", "0")
+        assert code == 0 and "unchanged" in out
+
+
+def test_crawl_report_for_people_and_a_dead_start_url(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
+    idx = str(tmp_path / "index")
+    with CrawlSite(CORPUS) as site:
+        code, out, _ = run(capsys, "crawl", site.url("/"), "--index", idx, "--scope", site.url("/pages/"), "--max-pages", "5", *FAST)
+        assert code == 0
+        assert out.startswith("5 URLs fetched") and "left out by --max-pages" in out
+    with CrawlSite(CORPUS) as closed:
+        dead = closed.url("/")
+    code, out, err = run(capsys, "crawl", dead, "--index", idx)
+    assert code == 1 and "connection" in out + err
+    code, out, err = run(capsys, "crawl", "not-a-url", "--index", idx)
+    assert code == 1 and "bad-url" in out + err
