@@ -65,6 +65,8 @@ class CrawlSite:
         self.not_modified: Counter[str] = Counter()
         self.times: list[tuple[float, str]] = []
         self.agents: set[str] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests the site was answering at once
         self._lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -152,12 +154,18 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             count = site.record(path, self.headers.get("User-Agent", ""))
-            if site.latency:
-                time.sleep(site.latency)
+            with site._lock:
+                site.in_flight += 1
+                site.most_in_flight = max(site.most_in_flight, site.in_flight)
             try:
+                if site.latency:
+                    time.sleep(site.latency)
                 self.route(path, count)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+            finally:
+                with site._lock:
+                    site.in_flight -= 1
 
         def send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8", headers: dict[str, str] | None = None) -> None:
             compress = "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 200 and status == 200

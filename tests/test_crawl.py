@@ -211,3 +211,10 @@ def test_closing_the_stream_early_stops_the_threads(site):
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() <= before
+
+
+def test_per_host_concurrency_is_bounded_and_used():
+    with CrawlSite(CORPUS, latency=0.05) as site:
+        items, _ = run([site.url("/sitemap.xml")], replace(FAST, max_depth=0, concurrency=8, host_concurrency=3))
+    assert len(pages_of(items)) == len(site.pages)
+    assert site.most_in_flight == 3
