@@ -63,6 +63,7 @@ class CrawlSite:
             self.pages[f"/more/{n}{Path(name).suffix}"] = body
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.gzipped: Counter[str] = Counter()  # answers sent with Content-Encoding: gzip
         self.times: list[tuple[float, str]] = []
         self.agents: set[str] = set()
         self.in_flight = 0
@@ -171,6 +172,7 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
             compress = "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 200 and status == 200
             if compress:
                 body = gzip.compress(body, compresslevel=1)
+                site.gzipped[self.path] += 1
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))

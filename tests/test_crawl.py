@@ -54,6 +54,8 @@ def test_every_corpus_page_is_fetched_once_from_the_home_page(site, full_crawl):
     assert not odd
     text_page = pages[site.url("/pages/heat-and-cold-therapy-for-back-pain.txt")]
     assert text_page.kind == "text"
+    acupuncture = "/pages/acupuncture-for-back-pain.html"
+    assert site.gzipped[acupuncture] == 1 and pages[site.url(acupuncture)].body.encode() == site.pages[acupuncture]  # sent compressed
 
 
 def test_every_trap_ends_as_expected(site, full_crawl):
