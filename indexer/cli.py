@@ -253,6 +253,9 @@ def cmd_claims(args: argparse.Namespace, settings: Settings) -> int:
         types = ", ".join(f"{k} {v}" for k, v in summary["types"].items())
         polarity = ", ".join(f"{k} {v}" for k, v in summary["polarity"].items())
         print(f"{summary['label']} ({treatment}): {summary['claims']} claims — {types}; {polarity}")
+    for treatment, by in data["verdicts"].items():
+        counts = ", ".join(f"{k} {len(v)}" for k, v in by.items() if v)
+        print(f"pages on {treatment}: {counts}")
     print()
     for row in data["claims"][: args.limit]:
         c = row["claim"]

@@ -257,11 +257,13 @@ def passage_documents(page: Page) -> Iterator[dict[str, Any]]:
             if values:
                 doc[name] = ",".join(values)
         if passage.position == 0:
-            meta = {"byline": page.byline, "published": page.published, "site": page.site, "source": page.source}
+            meta: dict[str, Any] = {"byline": page.byline, "published": page.published, "site": page.site, "source": page.source}
             if page.etag:
                 meta["etag"] = page.etag
             if page.last_modified:
                 meta["last_modified"] = page.last_modified
+            if page.verdicts:
+                meta["verdicts"] = {v.treatment: v.to_dict() for v in page.verdicts}
             doc["page_meta"] = json.dumps(meta, ensure_ascii=False)
         yield doc
 

@@ -23,6 +23,7 @@ FACET_TITLES = dict(zip(FACET_NAMES, ("Treatment", "Condition", "Claim type", "E
 CLAIM_LABELS = dict(zip(CLAIM_TYPES, ("Efficacy", "Comparison", "Statistic", "Mechanism", "Caution")))
 EVIDENCE_LABELS = dict(zip(EVIDENCE_VALUES, ("Cites a study", "Expert opinion", "No evidence cited")))
 POLARITY_LABELS = dict(zip(POLARITIES, ("In favour", "Against")))
+VERDICT_LABELS = {"helps": "Says it helps", "does-not-help": "Says it does not help", "mixed": "Mixed", "unclear": "Unclear"}
 EXAMPLE_QUERIES = (
     "massage for lower back pain",
     "is heat or ice better",

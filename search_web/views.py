@@ -41,6 +41,7 @@ def _helpers() -> dict[str, Any]:
         "polarity_label": lambda p: present.POLARITY_LABELS.get(p, str(p).title()),
         "snippet": present.safe_snippet,
         "stance": present.stance,
+        "verdict_label": lambda v: present.VERDICT_LABELS.get(v, str(v)),
         "http_url": present.http_url,
         "display_url": present.display_url,
         "page_url": lambda page_id: url_for("views.page", page_id=page_id),

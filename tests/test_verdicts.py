@@ -234,3 +234,70 @@ def test_stance_dev_gate():
     assert f["accuracy"] >= 0.74
     assert f["coverage"] >= 0.65
     assert f["gain"] >= 0.20
+
+
+# -- stored with the page: page view, claims report, web page and JSON ------------------------
+
+
+@pytest.fixture(scope="module")
+def insoles_index(tmp_path_factory):
+    from indexer.config import load_settings
+    from indexer.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("verdicts")
+    pages = root / "pages"
+    pages.mkdir()
+    (pages / "against.txt").write_text(
+        "Insoles and back pain\n\n"
+        "A large trial found that shoe insoles did not reduce low back pain in workers. "
+        "Orthotic insoles were no better than flat insoles in a second study.\n",
+        encoding="utf-8",
+    )
+    (pages / "for.txt").write_text(
+        "Walking for back pain\n\n"
+        "A review of trials found that walking eases chronic low back pain. "
+        "Walking also improves mood, researchers reported.\n",
+        encoding="utf-8",
+    )
+    index = root / "index"
+    settings = load_settings(env={}, index=index)
+    assert ingest([str(pages)], settings).added == 2
+    return index, settings
+
+
+def test_verdicts_stored_with_the_page(insoles_index):
+    from indexer import Index
+
+    path, settings = insoles_index
+    index = Index.open(path, settings=settings)
+    try:
+        ids = {r.claim.treatments[0]: r.page_id for r in index.claims().claims if r.claim.treatments}
+        view = index.page(ids["orthotics"])
+        got = {v.treatment: v.verdict for v in view.verdicts}
+        assert got["orthotics"] == "does-not-help"
+        assert view.to_dict()["verdicts"]["orthotics"]["claims"][0]["text"].startswith("A large trial")
+        report = index.claims(treatment="orthotics")
+        assert [p.page_id for p in report.positions["orthotics"]["does-not-help"]] == [ids["orthotics"]]
+        assert report.positions["orthotics"]["helps"] == []
+        walking = index.claims(treatment="walking").to_dict()["verdicts"]["walking"]
+        assert [p["page_id"] for p in walking["helps"]] == [ids["walking"]]
+    finally:
+        index.close()
+
+
+def test_verdicts_on_web_page_claims_view_and_json(insoles_index):
+    from search_web import create_app
+
+    path, settings = insoles_index
+    app = create_app(settings)
+    app.testing = False
+    client = app.test_client()
+    data = client.get("/api/claims?treatment=orthotics").get_json()
+    positions = data["report"]["verdicts"]["orthotics"]
+    page_id = positions["does-not-help"][0]["page_id"]
+    page = client.get(f"/api/pages/{page_id}").get_json()["page"]
+    assert page["verdicts"]["orthotics"]["verdict"] == "does-not-help"
+    html = client.get(f"/page/{page_id}").get_data(as_text=True)
+    assert "What this page says about each treatment" in html and "Says it does not help" in html
+    html = client.get("/claims?treatment=orthotics").get_data(as_text=True)
+    assert "Pages on orthotics and insoles" in html and "Says it does not help" in html

@@ -7,6 +7,9 @@ app all give the same answer. Contradictions are looked for between different pa
   (placebo and sham count as a "treatment" B);
 * efficacy: one page says a treatment helps (or beats placebo), another that it is no
   better than placebo, does not help, or fails.
+
+Beside the claims, each treatment's pages by their position on it (`verdicts.py`): the
+pages that say it helps, that it does not, and those mixed.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from typing import Any, Sequence
 
 from ..analysis import terms_with_spans
 from ..knowledge import load_cues
-from ..model import Claim
+from ..model import Claim, Verdict
 from ..vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["ClaimRecord", "ClaimsReport", "Contradiction", "build_report"]
+__all__ = ["ClaimRecord", "ClaimsReport", "Contradiction", "PageVerdicts", "build_report"]
 
 PLACEBO = "placebo"
 _PLACEBO_WORDS = frozenset({"placebo", "sham", "sugar", "dummi"})  # stems
@@ -58,6 +61,32 @@ class Contradiction:
         return {"treatment": self.treatment, "kind": self.kind, "reason": self.reason, "a": self.a.to_dict(), "b": self.b.to_dict()}
 
 
+@dataclass(frozen=True)
+class PageVerdicts:
+    """One indexed page's stored verdicts."""
+
+    page_id: str
+    url: str
+    title: str
+    verdicts: tuple[Verdict, ...]
+
+
+@dataclass(frozen=True)
+class PagePosition:
+    """A page's position on one treatment, for the report's per-treatment lists."""
+
+    page_id: str
+    url: str
+    title: str
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"page_id": self.page_id, "url": self.url, "title": self.title, **self.verdict.to_dict()}
+
+
+POSITIONS = ("helps", "does-not-help", "mixed")
+
+
 @dataclass
 class ClaimsReport:
     claims: list[ClaimRecord] = field(default_factory=list)
@@ -65,15 +94,32 @@ class ClaimsReport:
     contradictions: list[Contradiction] = field(default_factory=list)
     treatment: str | None = None
     type: str | None = None
+    # treatment → position (helps, does-not-help, mixed) → pages, strongest first
+    positions: dict[str, dict[str, list[PagePosition]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "filters": {"treatment": self.treatment, "type": self.type},
             "total": len(self.claims),
             "summary": self.summary,
+            "verdicts": {t: {k: [p.to_dict() for p in v] for k, v in by.items()} for t, by in self.positions.items()},
             "contradictions": [c.to_dict() for c in self.contradictions],
             "claims": [r.to_dict() for r in self.claims],
         }
+
+
+def _positions(pages: Sequence[PageVerdicts], wanted: set[str] | None) -> dict[str, dict[str, list[PagePosition]]]:
+    out: dict[str, dict[str, list[PagePosition]]] = {}
+    for page in pages:
+        for v in page.verdicts:
+            if v.verdict not in POSITIONS or (wanted is not None and v.treatment not in wanted):
+                continue
+            by = out.setdefault(v.treatment, {k: [] for k in POSITIONS})
+            by[v.verdict].append(PagePosition(page.page_id, page.url, page.title, v))
+    for by in out.values():
+        for items in by.values():
+            items.sort(key=lambda p: (-abs(p.verdict.score), p.page_id))
+    return dict(sorted(out.items(), key=lambda kv: (-sum(len(v) for v in kv[1].values()), kv[0])))
 
 
 _NOT_BETTER = re.compile(r"\b(?:no|not|n't|nothing)\b[\w\s-]{0,12}?\b(?:better|more effective|advantage|more)\b|adds nothing|fares no", re.I)
@@ -159,9 +205,11 @@ def build_report(
     treatment: str | None = None,
     type: str | None = None,
     vocab: Vocabulary | None = None,
+    page_verdicts: Sequence[PageVerdicts] = (),
 ) -> ClaimsReport:
     """Claims filtered by treatment (its narrower treatments included) and type,
-    with per-treatment tallies and contradicting pairs across pages."""
+    with per-treatment tallies, contradicting pairs across pages, and the pages'
+    positions on each treatment (`page_verdicts`: their stored verdicts)."""
     vocab = vocab or load_vocabulary()
     wanted: set[str] | None = None
     if treatment:
@@ -220,4 +268,7 @@ def build_report(
                     continue  # the strongest pair of these two pages is already listed
                 seen.add(key)
                 contradictions.append(Contradiction(t, "efficacy", f"{t} helps vs {t} does not help", rp, rn))
-    return ClaimsReport(claims=selected, summary=summary, contradictions=contradictions, treatment=treatment, type=type)
+    return ClaimsReport(
+        claims=selected, summary=summary, contradictions=contradictions, treatment=treatment, type=type,
+        positions=_positions(page_verdicts, wanted),
+    )  # fmt: skip

@@ -32,14 +32,14 @@ from ..store import IndexMissing
 from ..vocabulary import VocabularyError, load_vocabulary
 from .arrays import ArrayIndex, supports
 from .build import QueryBuilder, VocabularyLike
-from .claims_report import ClaimRecord, ClaimsReport, build_report
+from .claims_report import ClaimRecord, ClaimsReport, PageVerdicts, build_report
 from .engine import Filter, Outcome, Paging, Unsupported, run
 from .engines import ArrayEngine, StoredFeedback, WhooshEngine
 from .generation import Generation
 from .query import Native, Plan, is_nothing, own_nodes, text_terms
 from .querylang import SYNONYMS_FILE, Synonyms, as_list, clean_query, lift_filters
 from .ranking import Ranking
-from .records import PageView, PassageView, SearchRequest, TreatmentInfo, claim_from_dict, claims_from_json
+from .records import PageView, PassageView, SearchRequest, TreatmentInfo, claim_from_dict, claims_from_json, verdicts_from_meta
 from .snippets import make_snippet
 from .spelling import suggest
 from .warmup import warm, warm_steps
@@ -481,6 +481,7 @@ class Index:
                 )
                 for f in fields
             ),
+            verdicts=verdicts_from_meta(meta),
         )
 
     def treatments(self) -> list[TreatmentInfo]:
@@ -506,14 +507,19 @@ class Index:
     def claims(self, treatment: str | None = None, type: str | None = None) -> ClaimsReport:
         """Stored claims as ClaimRecords, summarised by `claims_report.build_report`."""
         records = []
+        pages: list[PageVerdicts] = []
         with self._lock:
             for _, f in self.generation.reader.iter_docs():
+                meta = f.get("page_meta")
+                if meta and '"verdicts"' in meta:
+                    found = verdicts_from_meta(json.loads(meta))
+                    pages.append(PageVerdicts(f["page_id"], f.get("url", ""), f.get("title", ""), found))
                 raw = f.get("claims_json")
                 if not raw:
                     continue
                 for d in json.loads(raw):
                     records.append(ClaimRecord(claim=claim_from_dict(d), page_id=f["page_id"], passage_id=f["passage_id"], url=f.get("url", ""), title=f.get("title", "")))
-        return build_report(records, treatment=treatment, type=type)
+        return build_report(records, treatment=treatment, type=type, page_verdicts=pages)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -10,9 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..model import Claim
+from ..model import Claim, Verdict
 
-__all__ = ["PageView", "PassageView", "SearchRequest", "TreatmentInfo", "claim_from_dict", "claims_from_json"]
+__all__ = [
+    "PageView", "PassageView", "SearchRequest", "TreatmentInfo", "claim_from_dict", "claims_from_json",
+    "verdicts_from_meta",
+]  # fmt: skip
 
 
 def claim_from_dict(d: dict[str, Any]) -> Claim:
@@ -33,6 +36,25 @@ def claim_from_dict(d: dict[str, Any]) -> Claim:
 def claims_from_json(raw: str | None) -> tuple[Claim, ...]:
     """A passage's stored claims (the index keeps them as JSON)."""
     return tuple(claim_from_dict(d) for d in json.loads(raw)) if raw else ()
+
+
+_VERDICTS = ("helps", "does-not-help", "mixed", "unclear")
+
+
+def verdicts_from_meta(meta: dict[str, Any]) -> tuple[Verdict, ...]:
+    """A page's stored verdicts (kept in its first passage's page metadata), in stored order."""
+    out = []
+    for tid, d in (meta.get("verdicts") or {}).items():
+        if isinstance(d, dict) and d.get("verdict") in _VERDICTS:
+            out.append(
+                Verdict(
+                    treatment=str(tid),
+                    verdict=d["verdict"],
+                    claims=tuple(claim_from_dict(c) for c in d.get("claims", ())),
+                    score=float(d.get("score", 0.0)),
+                )
+            )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,7 @@ class PageView:
     byline: str = ""
     published: str = ""
     passages: tuple[PassageView, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()  # the page's position on each treatment it discusses
 
     @property
     def claim_count(self) -> int:
@@ -80,6 +103,7 @@ class PageView:
             "byline": self.byline,
             "published": self.published,
             "passages": [p.to_dict() for p in self.passages],
+            "verdicts": {v.treatment: v.to_dict() for v in self.verdicts},
         }
 
 
