@@ -271,7 +271,8 @@ def classify_sentence(
     )
     if order[0] == "comparison" and "comparison.negative" not in hits and ("comparison.positive" in hits or "comparison.equal" in hits):
         negative = False
-    hedged = "hedge.phrases" in hits
+    hedges = set(hits.get("hedge.phrases", ())) - {i + 1 for i in hits.get("not_hedge.phrases", ())}
+    hedged = bool(hedges)
     if study:
         evidence = "study"
     elif "evidence.expert" in hits:

@@ -269,3 +269,10 @@ def test_gold_seed_floors():
     result, unmatched = _eval("tests/fixtures/gold/seed.json")
     assert not unmatched
     assert result["f1"] >= 0.8
+
+
+def test_authors_own_results_suggest_is_not_a_hedge():
+    # PubMed-style conclusions: the authors report their finding, not a possibility
+    assert not claim("Our results suggest that yoga reduces chronic back pain.").hedged
+    assert claim("Studies suggest that yoga reduces chronic back pain.").hedged
+    assert claim("Our results suggest that yoga may reduce chronic back pain.").hedged
