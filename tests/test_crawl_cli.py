@@ -77,3 +77,28 @@ def test_crawl_report_for_people_and_a_dead_start_url(tmp_path: Path, capsys: py
     assert code == 1 and "connection" in out + err
     code, out, err = run(capsys, "crawl", "not-a-url", "--index", idx)
     assert code == 1 and "bad-url" in out + err
+
+
+def test_a_crawled_site_gets_the_same_passages_as_its_files(tmp_path: Path) -> None:
+    from indexer import Index
+    from indexer.config import load_settings
+    from indexer.crawl import CrawlOptions, crawl_into_index
+    from indexer.pipeline import ingest
+
+    def passages(index_dir: Path) -> dict[str, list[tuple[int, str]]]:
+        index = Index.open(index_dir, settings=load_settings(env={}, index=index_dir))
+        found: dict[str, list[tuple[int, str]]] = {}
+        with index.lock:
+            for _, fields in index.generation.reader.iter_docs():
+                name = fields["page_id"].rsplit("/", 1)[-1].rsplit(".", 1)[0]  # "pages/massage.html", "massage"
+                found.setdefault(name, []).append((fields["position"], fields["text"]))
+        index.close()
+        return {k: sorted(v) for k, v in found.items()}
+
+    files = [str(f) for f in sorted(CORPUS.iterdir()) if f.suffix in (".html", ".txt")]
+    ingest(files, load_settings(env={}, index=tmp_path / "files"))
+    with CrawlSite(CORPUS) as site:
+        run = crawl_into_index([site.url("/sitemap.xml")], load_settings(env={}, index=tmp_path / "crawl"),
+                               CrawlOptions(delay=0.0, max_depth=0), workers=1)
+    assert run.report.added == len(files) and not run.report.skipped
+    assert passages(tmp_path / "crawl") == passages(tmp_path / "files")
