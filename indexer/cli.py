@@ -244,7 +244,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_claims(args: argparse.Namespace, settings: Settings) -> int:
     index = _open_index(settings)
-    report = index.claims(treatment=args.treatment, type=args.type)
+    report = index.claims(treatment=args.treatment, type=args.type, about=args.about)
     data = report.to_dict()
     if args.json:
         _print_json(data)
@@ -329,6 +329,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p = sub.add_parser("claims", parents=[common], help="list claims and contradictions per treatment")
     p.add_argument("--treatment", help="a treatment (its sub-types included)")
     p.add_argument("--type", help="efficacy, comparison, statistic, mechanism or caution")
+    p.add_argument("--about", metavar="TEXT", help="each page's position on a treatment named in free words")
     p.add_argument("--limit", type=int, default=50, help="claims to print (default 50)")
     p.set_defaults(func=cmd_claims)
 

@@ -341,6 +341,20 @@ def phrase_finder(text: str, vocab: Vocabulary | None = None) -> Finder:
     return find
 
 
+def name_stems(text: str, vocab: Vocabulary | None = None) -> list[tuple[str, ...]]:
+    """The terms of every name `about(text)` looks for: the alternatives, and when one names a
+    vocabulary treatment, its names and its narrower treatments' names."""
+    vocab = vocab or load_vocabulary()
+    out = [tuple(terms(p)) for p in _alternatives(text)]
+    for p in _alternatives(text):
+        tid = vocab.resolve(p, "treatment")
+        for d in vocab.descendants(tid) if tid else ():
+            concept = vocab.concept(d)
+            if concept:
+                out.extend(tuple(terms(n)) for n in (concept.label, *concept.synonyms) if terms(n))
+    return out
+
+
 def about(page: Page, text: str, vocab: Vocabulary | None = None, rules: Rules | None = None) -> Verdict:
     """The page's position on a treatment named in free words (see `phrase_finder`)."""
     vocab = vocab or load_vocabulary()

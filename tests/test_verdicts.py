@@ -301,3 +301,31 @@ def test_verdicts_on_web_page_claims_view_and_json(insoles_index):
     assert "What this page says about each treatment" in html and "Says it does not help" in html
     html = client.get("/claims?treatment=orthotics").get_data(as_text=True)
     assert "Pages on orthotics and insoles" in html and "Says it does not help" in html
+
+
+def test_index_about_free_words(insoles_index):
+    from indexer import Index
+
+    path, settings = insoles_index
+    index = Index.open(path, settings=settings)
+    try:
+        report = index.claims(about="insoles")
+        positions = report.positions["insoles"]
+        assert len(positions["does-not-help"]) == 1 and positions["helps"] == []
+        assert report.to_dict()["filters"]["about"] == "insoles"
+        assert any("shoe insoles did not reduce" in r.claim.text for r in report.claims)
+        assert index.claims(about="walking").positions["walking"]["helps"]
+        assert index.claims(about="gene therapy").positions == {}
+    finally:
+        index.close()
+
+
+def test_cli_claims_about(insoles_index, capsys):
+    from indexer.cli import main
+
+    path, _ = insoles_index
+    assert main(["claims", "--index", str(path), "--about", "shoe insoles", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["verdict"] for p in data["verdicts"]["shoe insoles"]["does-not-help"]] == ["does-not-help"]
+    assert main(["claims", "--index", str(path), "--about", "insoles"]) == 0
+    assert "pages on insoles: does-not-help 1" in capsys.readouterr().out

@@ -18,12 +18,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import json
+from typing import Iterable
+
+from .. import verdicts as verdicts_mod
 from ..analysis import terms_with_spans
 from ..knowledge import load_cues
-from ..model import Claim, Verdict
+from ..model import Claim, Page, Passage, Verdict
+from ..passages import sentence_spans
+from .records import claim_from_dict
 from ..vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["ClaimRecord", "ClaimsReport", "Contradiction", "PageVerdicts", "build_report"]
+__all__ = ["ClaimRecord", "ClaimsReport", "Contradiction", "PageVerdicts", "about_report", "build_report"]
 
 PLACEBO = "placebo"
 _PLACEBO_WORDS = frozenset({"placebo", "sham", "sugar", "dummi"})  # stems
@@ -94,12 +100,13 @@ class ClaimsReport:
     contradictions: list[Contradiction] = field(default_factory=list)
     treatment: str | None = None
     type: str | None = None
+    about: str | None = None  # a treatment named in free words (`about_report`)
     # treatment → position (helps, does-not-help, mixed) → pages, strongest first
     positions: dict[str, dict[str, list[PagePosition]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "filters": {"treatment": self.treatment, "type": self.type},
+            "filters": {"treatment": self.treatment, "type": self.type, "about": self.about},
             "total": len(self.claims),
             "summary": self.summary,
             "verdicts": {t: {k: [p.to_dict() for p in v] for k, v in by.items()} for t, by in self.positions.items()},
@@ -272,3 +279,45 @@ def build_report(
         claims=selected, summary=summary, contradictions=contradictions, treatment=treatment, type=type,
         positions=_positions(page_verdicts, wanted),
     )  # fmt: skip
+
+
+def about_report(text: str, docs: Iterable[dict[str, Any]]) -> ClaimsReport:
+    """Each page's position on a treatment named in free words (`verdicts.about`).
+
+    `docs`: the stored fields of passages (any order). Only pages with a passage holding
+    the start of every stem of one of the treatment's names are read; their sentences
+    are split again from the stored text.
+    """
+    names = verdicts_mod.name_stems(text)
+    by_page: dict[str, list[dict[str, Any]]] = {}
+    wanted: set[str] = set()
+    for f in docs:
+        by_page.setdefault(f["page_id"], []).append(f)
+        lowered = f.get("text", "").lower()
+        if any(all(s[:4] in lowered for s in stems) for stems in names):
+            wanted.add(f["page_id"])
+    by_page = {k: v for k, v in by_page.items() if k in wanted}
+    positions: dict[str, list[PagePosition]] = {k: [] for k in POSITIONS}
+    records: list[ClaimRecord] = []
+    for page_id, fields in sorted(by_page.items()):
+        fields.sort(key=lambda f: f.get("position", 0))
+        first = fields[0]
+        passages = tuple(
+            Passage(
+                passage_id=f["passage_id"], page_id=page_id, url=f.get("url", ""), title=f.get("title", ""),
+                heading=f.get("heading", ""), text=f.get("text", ""), position=f.get("position", 0),
+                sentences=tuple(sentence_spans(f.get("text", ""))),
+                claims=tuple(claim_from_dict(d) for d in json.loads(f.get("claims_json") or "[]")),
+            )
+            for f in fields
+        )  # fmt: skip
+        page = Page(page_id=page_id, source="", url=first.get("url", ""), site="", title=first.get("title", ""), passages=passages)
+        verdict = verdicts_mod.about(page, text)
+        if verdict.verdict not in POSITIONS:
+            continue
+        positions[verdict.verdict].append(PagePosition(page_id, page.url, page.title, verdict))
+        records.extend(ClaimRecord(c, page_id, "", page.url, page.title) for c in verdict.claims)
+    for items in positions.values():
+        items.sort(key=lambda p: (-abs(p.verdict.score), p.page_id))
+    label = " ".join(text.split())
+    return ClaimsReport(claims=records, about=label, positions={label: positions} if any(positions.values()) else {})

@@ -32,7 +32,7 @@ from ..store import IndexMissing
 from ..vocabulary import VocabularyError, load_vocabulary
 from .arrays import ArrayIndex, supports
 from .build import QueryBuilder, VocabularyLike
-from .claims_report import ClaimRecord, ClaimsReport, PageVerdicts, build_report
+from .claims_report import ClaimRecord, ClaimsReport, PageVerdicts, about_report, build_report
 from .engine import Filter, Outcome, Paging, Unsupported, run
 from .engines import ArrayEngine, StoredFeedback, WhooshEngine
 from .generation import Generation
@@ -504,8 +504,14 @@ class Index:
             out.append(TreatmentInfo(i, label, parent, counts.get(i.lower(), 0)))
         return out
 
-    def claims(self, treatment: str | None = None, type: str | None = None) -> ClaimsReport:
-        """Stored claims as ClaimRecords, summarised by `claims_report.build_report`."""
+    def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> ClaimsReport:
+        """Stored claims as ClaimRecords, summarised by `claims_report.build_report`.
+
+        With `about` (a treatment in free words): each page's position on it instead, read
+        from the pages whose text holds every stem of one of its names.
+        """
+        if about is not None and about.strip():
+            return self._about(about)
         records = []
         pages: list[PageVerdicts] = []
         with self._lock:
@@ -520,6 +526,11 @@ class Index:
                 for d in json.loads(raw):
                     records.append(ClaimRecord(claim=claim_from_dict(d), page_id=f["page_id"], passage_id=f["passage_id"], url=f.get("url", ""), title=f.get("title", "")))
         return build_report(records, treatment=treatment, type=type, page_verdicts=pages)
+
+    def _about(self, text: str) -> ClaimsReport:
+        with self._lock:
+            docs = [f for _, f in self.generation.reader.iter_docs()]
+        return about_report(text, docs)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

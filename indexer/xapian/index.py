@@ -132,8 +132,8 @@ class XapianIndex(Index):
     def treatments(self) -> Any:
         return self._guard(lambda: Index.treatments(self))
 
-    def claims(self, treatment: str | None = None, type: str | None = None) -> Any:
-        return self._guard(lambda: Index.claims(self, treatment, type))
+    def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> Any:
+        return self._guard(lambda: Index.claims(self, treatment, type, about))
 
     def stats(self) -> dict[str, Any]:
         return self._guard(lambda: Index.stats(self))
