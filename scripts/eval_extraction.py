@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,9 +176,11 @@ def make_readability() -> Callable[[Doc], str] | None:
 
 
 def bs4_get_text(doc: Doc) -> str:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
-    return BeautifulSoup(doc.html, "lxml").get_text("\n")
+    with warnings.catch_warnings():  # XHTML read as HTML on purpose, like the other systems
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(doc.html, "lxml").get_text("\n")
 
 
 def make_trafilatura() -> Callable[[Doc], str] | None:

@@ -183,6 +183,26 @@ def test_ten_thousand_nested_divs_keep_the_deep_paragraph():
     assert deep in result.text
 
 
+def test_ten_thousand_nested_spans_keep_their_text():
+    # libxml2 builds no tree deeper than 2048 levels; the cleaner parses such a page again
+    # with the deep levels flattened, so the text is not lost
+    deep = "Deep inside many spans, this sentence is still content worth keeping."
+    body = "<html><body><div>" + "<span>" * 10000 + deep + "</span>" * 10000 + "</div></body></html>"
+    result = clean_page(raw(body))
+    assert isinstance(result, Page), result
+    assert deep in result.text
+
+
+def test_xhtml_with_an_xml_declaration_is_read():
+    body = ('<?xml version="1.0" encoding="iso-8859-1"?>\n<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
+            "<head><title>Cold packs</title></head><body><p>Cold packs ease a fresh sprain when used for "
+            "fifteen minutes at a time, several times a day.</p></body></html>")
+    result = clean_page(raw(body))
+    assert isinstance(result, Page), result
+    assert result.title == "Cold packs"
+    assert result.text.startswith("Cold packs ease a fresh sprain")
+
+
 @pytest.mark.parametrize("body", ["", "   ", "<html><body></body></html>", "<<<>>>&&&",
                                   "\x00\x01\x02" * 500, "<script>only()</script>"])
 def test_empty_or_garbage_returns_ingest_error(body):

@@ -20,10 +20,9 @@ features the cleaner computes.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+from lxml import etree
 
 from ..model import IngestError, Page, RawPage
 from . import blockmodel, content, metadata
@@ -36,6 +35,62 @@ _PRESTRIP = re.compile(
     r"<(script|style|noscript|template|svg|math)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.S | re.I,
 )
+# lxml refuses a str that declares its own encoding in an XML declaration
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+# huge_tree: no depth or size limit of libxml2 (10,000 nested divs, 1 MB attributes)
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, no_network=True)
+
+
+# libxml2 stops nesting elements at 2048 levels, even with huge_tree, and drops what lies
+# deeper; a page that reaches near that depth is parsed again through _FlatBelow.
+_LIBXML_DEPTH = 2000
+_MAX_DEPTH = 1000
+
+
+def parse_html(html: str, flat_below: int = 0) -> etree._Element | None:
+    """lxml's HTML tree of a page, None when nothing parses.
+
+    With ``flat_below`` > 0, elements nested deeper than that are left out of the tree and
+    their text joins the deepest element kept.
+    """
+    html = _XML_DECL.sub("", html, count=1)
+    if not html.strip():
+        return None
+    try:
+        if not flat_below:
+            return etree.fromstring(html, _PARSER)
+        parser = etree.HTMLParser(target=_FlatBelow(flat_below), remove_comments=True, remove_pis=True,
+                                  huge_tree=True, no_network=True)
+        parser.feed(html)
+        return parser.close()
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+
+
+class _FlatBelow:
+    """Parser target: an element tree that stops nesting at a depth (libxml2's own event
+    stream has no depth limit, its tree builder has)."""
+
+    def __init__(self, depth: int) -> None:
+        self._tb = etree.TreeBuilder()
+        self._max = depth
+        self._depth = 0
+
+    def start(self, tag: str, attrib: dict) -> None:
+        self._depth += 1
+        if self._depth <= self._max:
+            self._tb.start(tag, dict(attrib))
+
+    def end(self, tag: str) -> None:
+        if self._depth <= self._max:
+            self._tb.end(tag)
+        self._depth -= 1
+
+    def data(self, data: str) -> None:
+        self._tb.data(data)
+
+    def close(self) -> etree._Element:
+        return self._tb.close()
 
 
 @dataclass(frozen=True)
@@ -79,29 +134,41 @@ def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page
     )
 
 
+def _walk(tree: etree._Element) -> tuple[Walk, str]:
+    """The walk over <body> (or the whole tree), with <head>'s meta tags; and the <title>."""
+    body = tree.find("body")
+    w = Walk()
+    head = tree.find("head")
+    doc_title = ""
+    if head is not None:
+        for el in head.iter("meta", "title"):
+            if el.tag == "meta":
+                w.read_meta(el)
+            elif not doc_title:
+                doc_title = norm(" ".join(el.itertext()))
+    else:
+        el = tree.find(".//title")
+        if el is not None:
+            doc_title = norm(" ".join(el.itertext()))
+    w.run(body if body is not None else tree)
+    return w, doc_title
+
+
 def analyse_html(raw: RawPage) -> Analysis | IngestError:
     """Segments, their features and the page's metadata (steps 1 to 5)."""
     r = rules()
-    body = CONTROL.sub("", raw.body)
-    ld = metadata.ld_json(body)
-    html = _PRESTRIP.sub(" ", body)
-    with warnings.catch_warnings():
-        # XHTML and feeds are read as HTML on purpose; the warning would only be noise
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(html, "lxml")
-    root = soup.body or soup
-    w = Walk()
-    head = soup.head
-    doc_title = ""
-    if head is not None:
-        for el in head.find_all(("meta", "title")):
-            if el.name == "meta":
-                w.read_meta(el)
-            elif not doc_title:
-                doc_title = norm(el.get_text(" "))
-    elif soup.title is not None:
-        doc_title = norm(soup.title.get_text(" "))
-    w.run(root)
+    source = CONTROL.sub("", raw.body)
+    ld = metadata.ld_json(source)
+    html = _PRESTRIP.sub(" ", source)
+    tree = parse_html(html)
+    if tree is None:
+        return IngestError(raw.source, "empty", "no main text after cleaning")
+    w, doc_title = _walk(tree)
+    if w.deepest >= _LIBXML_DEPTH:
+        tree = parse_html(html, flat_below=_MAX_DEPTH)
+        if tree is None:
+            return IngestError(raw.source, "empty", "no main text after cleaning")
+        w, doc_title = _walk(tree)
     segs = w.segs
     if not segs:
         return IngestError(raw.source, "empty", "no main text after cleaning")

@@ -2,16 +2,18 @@
 page into segments (runs of inline text inside one block element).
 
 Iterative, not recursive, so 10,000 nested divs are fine. Elements are numbered in
-document order, so the subtree of element ``i`` is the id range ``i .. end[i]``.
+document order, so the subtree of element ``i`` is the id range ``i .. end[i]``. The tree is
+lxml's own (no BeautifulSoup layer on top): building bs4's tree cost more than all the rest
+of the cleaning together.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
-from bs4.element import CData, NavigableString, Tag
+from lxml import etree
 
 from .rules import Rules, has_words, norm, rules
 
@@ -49,6 +51,9 @@ class Ctx(NamedTuple):
     elem: int  # the element of this frame
 
 
+# an element's attributes: lxml's attrib, or any str mapping (tests)
+Attrs = Mapping[str, str]
+
 _ROOT = Ctx(-1, "paragraph", 0, -1, -1, False, False, -1, False, -1)
 
 
@@ -69,18 +74,20 @@ class Walk:
         self._parts: list[str] = []
         self._links = 0
         self._rules = rules()
+        self.deepest = 0  # most elements open at once
 
-    def run(self, root: Tag) -> None:
+    def run(self, root: etree._Element) -> None:
         r = self._rules
         parent, tagl, chrome, hint, end = self.parent, self.tag, self.chrome, self.hint, self.end
         ctxs: list[Ctx] = [_ROOT]
+        # items: an element to open, an int (the end of element `item`), or a str of text
         work: list = [root]
         parts = self._parts
         skip, caption, inline_tags, table_parts = r.skip_tags, r.caption_tags, r.inline_tags, r.table_parts
         while work:
             item = work.pop()
             t = type(item)
-            if t is NavigableString or t is CData:
+            if t is str:
                 parts.append(item)
                 if ctxs[-1].in_link:
                     self._links += len(norm(item))
@@ -91,14 +98,15 @@ class Walk:
                 if not c.inline:
                     self._flush(c)
                 continue
-            if t is not Tag and not isinstance(item, Tag):
-                continue  # comments, doctype, processing instructions
-            name = item.name
+            name = item.tag
+            if type(name) is not str:
+                continue  # comments, processing instructions, entities
+            name = name.lower()
             if name in skip:
                 if name == "meta":
                     self.read_meta(item)
                 continue
-            attrs = item.attrs
+            attrs = item.attrib
             if attrs and _hidden(attrs):
                 continue
             c = ctxs[-1]
@@ -123,8 +131,9 @@ class Walk:
                 end.append(nid)
                 ctxs.append(Ctx(c.owner, c.kind, c.level, c.group, c.row, c.in_link or name == "a",
                                 c.in_pre, c.cell_table, True, nid))
-                work.append(nid)
-                work.extend(reversed(item.contents))
+                if len(ctxs) > self.deepest:
+                    self.deepest = len(ctxs)
+                _push_children(work, item, nid)
                 continue
             # a block element: the text before it is one segment, its own text another
             self._flush(c)
@@ -163,8 +172,9 @@ class Walk:
             elif cell_table >= 0 and name not in table_parts:
                 self.layout_tables.add(cell_table)
             ctxs.append(Ctx(nid, kind, level, group, row, c.in_link, pre, cell_table, False, nid))
-            work.append(nid)
-            work.extend(reversed(item.contents))
+            if len(ctxs) > self.deepest:
+                self.deepest = len(ctxs)
+            _push_children(work, item, nid)
         self._flush(ctxs[0])
 
     def _flush(self, c: Ctx) -> None:
@@ -182,44 +192,52 @@ class Walk:
             return
         self.segs.append(Seg(c.owner, text, min(links, len(text)), c.kind, c.level, c.group, c.row))
 
-    def read_meta(self, el: Tag) -> None:
+    def read_meta(self, el: etree._Element) -> None:
         """Record a <meta> element's name (or property) and content."""
-        a = el.attrs
+        a = el.attrib
         key = a.get("property") or a.get("name") or a.get("itemprop")
         val = a.get("content")
-        if isinstance(key, list):
-            key = " ".join(key)
-        if key and val and isinstance(val, str):
+        if key and val:
             self.meta.setdefault(key.strip().lower(), val.strip())
 
-    def _author(self, el: Tag, attrs: dict) -> None:
-        rel = attrs.get("rel")
-        prop = attrs.get("itemprop")
-        rel = " ".join(rel) if isinstance(rel, list) else (rel or "")
-        prop = " ".join(prop) if isinstance(prop, list) else (prop or "")
-        cls = attrs.get("class")
-        cls = " ".join(cls) if isinstance(cls, list) else (cls or "")
+    def _author(self, el: etree._Element, attrs: Attrs) -> None:
+        rel = attrs.get("rel") or ""
+        prop = attrs.get("itemprop") or ""
+        cls = attrs.get("class") or ""
         marked = bool(cls) and any(w in self._rules.author_words for w in _WORD_SPLIT.split(cls.lower()))
         if marked or "author" in rel.split() or "author" in prop.split():
-            text = norm(el.get_text(" "))
+            text = norm(" ".join(el.itertext()))
             if text and len(text) <= 100:
                 self.authors.append(text)
         if "datePublished" in prop.split():
-            val = attrs.get("content") or attrs.get("datetime") or norm(el.get_text(" "))
+            val = attrs.get("content") or attrs.get("datetime") or norm(" ".join(el.itertext()))
             if val:
                 self.meta.setdefault("itemprop:datepublished", str(val))
 
 
-def _hidden(attrs: dict) -> bool:
+def _push_children(work: list, el: etree._Element, nid: int) -> None:
+    """Queue an element's content so it pops in document order: its text, then each child
+    followed by the child's tail, then the end marker."""
+    work.append(nid)
+    for child in reversed(el):
+        tail = child.tail
+        if tail:
+            work.append(tail)
+        work.append(child)
+    if el.text:
+        work.append(el.text)
+
+
+def _hidden(attrs: Attrs) -> bool:
     if "hidden" in attrs:
         return True
     if attrs.get("aria-hidden") == "true":
         return True
     style = attrs.get("style")
-    return isinstance(style, str) and bool(style) and _HIDDEN_STYLE.search(style) is not None
+    return style is not None and _HIDDEN_STYLE.search(style) is not None
 
 
-def classify(name: str, attrs: dict, r: Rules) -> tuple[bool, float]:
+def classify(name: str, attrs: Attrs, r: Rules) -> tuple[bool, float]:
     """(is chrome, positive hint) from tag, role, class and id."""
     chrome = name in r.chrome_tags
     hint = 0.0
@@ -228,22 +246,16 @@ def classify(name: str, attrs: dict, r: Rules) -> tuple[bool, float]:
     if not attrs:
         return chrome, hint
     role = attrs.get("role")
-    if isinstance(role, str):
+    if role:
         role = role.lower()
         if role in r.chrome_roles:
             chrome = True
         elif role in r.main_roles:
             hint = 1.0
     prop = attrs.get("itemprop")
-    if prop:
-        p = " ".join(prop) if isinstance(prop, list) else prop
-        if "articleBody" in p or "text" == p:
-            hint = 2.0
-    cls = attrs.get("class")
-    ident = attrs.get("id")
-    names = (" ".join(cls) if isinstance(cls, list) else (cls or "")) + " " + (
-        ident if isinstance(ident, str) else ""
-    )
+    if prop and ("articleBody" in prop or "text" == prop):
+        hint = 2.0
+    names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
     if len(names) <= 1:
         return chrome, hint
     low = _CAMEL.sub("-", names).lower()
