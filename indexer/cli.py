@@ -55,6 +55,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(count_pages(args.paths))
     try:
+        if settings.dask:  # the cleaning on a Dask cluster (indexer.dask_ingest)
+            from .dask_ingest import ingest_dask as ingest  # type: ignore[assignment]
         report: IngestReport = ingest(args.paths, settings, rebuild=args.rebuild, prune=args.prune, progress=progress)
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -296,6 +298,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--strict", action="store_true", help="exit 1 when any page was skipped")
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
     p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
+    p.add_argument("--dask", metavar="tcp://HOST:PORT", help="clean on the workers of this Dask scheduler (default: $RELIEF_DASK)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("crawl", parents=[common], help="fetch a site (start pages and/or sitemaps) into the index")
@@ -354,7 +357,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[AddCommand] = ())
     """The `relief` command; `commands` adds subcommands the core does not know (serve)."""
     parser = build_parser(commands)
     args = parser.parse_args(argv)
-    overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes", "workers")}
+    overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes", "workers", "dask")}
     try:
         settings = load_settings(**overrides)
         return int(args.func(args, settings) or 0)

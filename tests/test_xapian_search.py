@@ -1,4 +1,5 @@
-"""The search features on sharded Xapian: two `xapian-tcpsrv` shard servers on 127.0.0.1.
+"""The search features on sharded Xapian: two `xapian-tcpsrv` shard servers on 127.0.0.1
+(the corpus ingested into them through a Dask scheduler and two workers).
 
 Every search feature test of test_search.py that runs on an index fixture runs here again
 on the xapian backend (imported below, so they read this module's `index` and
@@ -50,7 +51,7 @@ from test_hostile_queries import (  # noqa: F401  (bad input never raises, on th
     test_api_results_survive_utf8,
     test_known_query_has_results,
 )
-from xapian_cluster import ShardServer, needs_xapian, start_server
+from xapian_cluster import ShardServer, needs_xapian, start_scheduler, start_server, start_worker, wait_for_workers
 
 pytestmark = needs_xapian
 
@@ -93,9 +94,19 @@ def index(cluster: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def corpus_shards(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Iterator[dict[str, Any]]:
+    """The corpus ingested through a Dask scheduler and two workers into two shards."""
+    from indexer.dask_ingest import ingest_dask
+
     root = tmp_path_factory.mktemp("xapian-corpus")
-    settings = load_settings(env={}, backend="xapian", shard_writers=f"{root / 's0'},{root / 's1'}")
-    report = ingest([str(corpus_dir)], settings)
+    scheduler = start_scheduler()
+    workers = [start_worker(scheduler, "w1"), start_worker(scheduler, "w2")]
+    try:
+        wait_for_workers(scheduler, 2)
+        settings = load_settings(env={}, backend="xapian", shard_writers=f"{root / 's0'},{root / 's1'}", dask=scheduler.address)
+        report = ingest_dask([str(corpus_dir)], settings)
+    finally:
+        for p in [*workers, scheduler]:
+            p.stop()
     assert report.added > 10 and not report.skipped
     servers = [start_server([root / "s0"]), start_server([root / "s1"])]
     yield {"root": root, "servers": servers, "report": report}
