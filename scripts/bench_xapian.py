@@ -62,6 +62,33 @@ def start_server(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("xapian-tcpsrv did not start")
 
 
+def dask_ingest_rate(jsonl: Path, base: Path, procs: list[subprocess.Popen[bytes]]) -> float:
+    """pages/s of `relief ingest --dask` into 2 shards, with a local scheduler and 2 workers."""
+    from distributed import Client
+
+    from indexer.dask_ingest import ingest_dask
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = _port()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet))  # type: ignore[call-overload]
+    address = f"tcp://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    for name in ("w1", "w2"):
+        procs.append(subprocess.Popen([dask, "worker", address, "--name", name, "--nthreads", "1", "--no-nanny", "--no-dashboard"], **quiet))  # type: ignore[call-overload]
+    with Client(address, timeout=30, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=120)
+    settings = load_settings(env={}, index=base, backend="xapian", shard_writers=f"{base / 'shard-0'},{base / 'shard-1'}", dask=address)
+    t0 = time.perf_counter()
+    report = ingest_dask([str(jsonl)], settings)
+    return report.added / (time.perf_counter() - t0)
+
+
 def systems(base: Path) -> dict[str, Settings]:
     return {
         "whoosh": load_settings(env={}, index=base / "whoosh"),
@@ -76,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=Path, help="TSV id<TAB>query (default: NFCorpus dev titles)")
     ap.add_argument("--n", type=int, default=300, help="queries timed per round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--dask", action="store_true", help="also ingest into 2 shards through a local Dask scheduler and 2 workers")
     args = ap.parse_args(argv)
     docs = args.docs or NFCORPUS / "dev.docs"
     queries_file = args.queries or NFCORPUS / "dev.titles.queries"
@@ -98,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             report = ingest([str(jsonl)], settings)
             took = time.perf_counter() - t0
             print(f"  {name:<10} {report.added:>6} pages {report.passages:>6} passages {took:>7.1f} s {report.added / took:>7.1f} pages/s")
+        if args.dask:
+            t0 = time.perf_counter()
+            rate = dask_ingest_rate(jsonl, base / "xd", procs)
+            print(f"  {'xapian-2 dask':<10} {rate:>7.1f} pages/s (scheduler + 2 workers on this machine, {time.perf_counter() - t0:.1f} s with their start)")
         from indexer.backend import open_writer
         from indexer.pipeline import extract_paths
 
