@@ -284,3 +284,25 @@ def test_wildcards_expand_for_highlighting(index: Any) -> None:
     r = index.search("stretch*")
     assert r.results and all("<mark>" in x.snippet for x in r.results)
     assert index.search("y?ga").total == index.search("yoga").total >= 1
+
+
+def test_a_new_commit_is_picked_up_without_reopening(tmp_path: Path) -> None:
+    import time
+
+    from conftest import make_page
+
+    shards = [tmp_path / "s0", tmp_path / "s1"]
+    write_shards(shards, _pages())
+    servers = [start_server([shards[0]]), start_server([shards[1]])]
+    idx = open_remote(servers)
+    try:
+        assert idx.search("zumba").total == 0
+        write_shards(shards, [make_page("zumba", "Zumba", "Zumba classes are dance workouts for the whole body. " * 5)])
+        time.sleep(idx.REFRESH_SECONDS)
+        assert idx.refresh() is True
+        assert ids(idx.search("zumba")) == ["zumba"]
+        assert idx.refresh() is False
+    finally:
+        idx.close()
+        for s in servers:
+            s.stop()

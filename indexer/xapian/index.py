@@ -15,6 +15,7 @@ import fnmatch
 import itertools
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -73,13 +74,22 @@ class XapianIndex(Index):
     def refresh(self) -> bool:
         return self._guard(self._refresh)
 
+    # asking every shard server whether it changed is a round trip to each; a server
+    # refreshes per request, so they are asked at most this often
+    REFRESH_SECONDS = 0.2
+    _checked = 0.0
+
     def _refresh(self) -> bool:
         with self._lock:
             self._load_data()
             old = self._gen
             if not isinstance(old, XapianGeneration):
                 self._gen = XapianGeneration(self.settings, self.ranking)
+                self._checked = time.monotonic()
                 return True
+            if time.monotonic() - self._checked < self.REFRESH_SECONDS:
+                return False
+            self._checked = time.monotonic()
             new = old.reopen()
             if new is old:
                 return False
