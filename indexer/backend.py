@@ -51,13 +51,20 @@ def index_present(settings: Settings) -> bool:
 
 
 def read_validators(settings: Settings) -> dict[str, Validators]:
-    """Crawled pages the index holds, by URL, with their HTTP validators (for `relief crawl`).
+    """Crawled pages the index holds, by URL, with their HTTP validators (for `relief crawl`)."""
+    from .store import read_validators as read_whoosh
+    from .store import validators_from_stored
 
-    Only the Whoosh backend reads them back so far; over Xapian a re-crawl downloads
-    every page again (unchanged ones are still skipped by their content hash).
-    """
-    if settings.backend == "xapian":
+    if settings.backend != "xapian":
+        return read_whoosh(settings.index)
+    if not index_present(settings):
         return {}
-    from .store import read_validators as read
+    import json
 
-    return read(settings.index)
+    from .xapian.shards import open_readers, read_layout
+
+    db = open_readers(read_layout(settings))
+    try:
+        return validators_from_stored(json.loads(db.get_document(item.docid).get_data() or b"{}") for item in db.postlist(""))
+    finally:
+        db.close()

@@ -27,7 +27,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -282,21 +282,26 @@ def read_validators(path: str | os.PathLike[str]) -> dict[str, Validators]:
         ix = whoosh_index.open_dir(str(gen))
     except Exception as exc:  # whoosh raises several kinds
         raise StoreCorrupt(f"cannot open index {gen}: {exc}; rebuild with `relief ingest --rebuild`") from exc
-    found: dict[str, Validators] = {}
     try:
         with ix.reader() as reader:
-            for fields in reader.all_stored_fields():
-                url = fields.get("url") or ""
-                if fields.get("position") != 0 or not url.startswith(("http://", "https://")):
-                    continue
-                try:
-                    meta = json.loads(fields.get("page_meta") or "{}")
-                except ValueError:
-                    meta = {}
-                meta = meta if isinstance(meta, dict) else {}
-                found[url] = Validators(fields["page_id"], str(meta.get("etag") or ""), str(meta.get("last_modified") or ""))
+            return validators_from_stored(reader.all_stored_fields())
     finally:
         ix.close()
+
+
+def validators_from_stored(documents: Iterable[dict[str, Any]]) -> dict[str, Validators]:
+    """read_validators over any backend's stored passage fields (those of passage_documents)."""
+    found: dict[str, Validators] = {}
+    for fields in documents:
+        url = fields.get("url") or ""
+        if fields.get("position") != 0 or not url.startswith(("http://", "https://")):
+            continue
+        try:
+            meta = json.loads(fields.get("page_meta") or "{}")
+        except ValueError:
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        found[url] = Validators(fields["page_id"], str(meta.get("etag") or ""), str(meta.get("last_modified") or ""))
     return found
 
 

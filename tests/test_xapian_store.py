@@ -190,3 +190,17 @@ def test_checkpoints_commit_but_a_rebuild_shows_nothing_before_its_end(tmp_path:
         assert db.term_exists("Kp0") and not db.term_exists("Kp5")
     db = xapian.Database(str(tmp_path / "shard-0"))
     assert db.term_exists("Kp5") and not db.term_exists("Kp0")
+
+
+def test_read_validators_over_local_shards(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from indexer import backend
+    from indexer.model import Validators
+
+    settings = load_settings(env={}, index=tmp_path / "ix", backend="xapian", shards="", shard_writers="")
+    assert backend.read_validators(settings) == {}
+    crawled = [replace(make_page(f"example.org/p{i}", f"Page {i}", f"Massage eased back pain for reader {i}.", url=f"https://example.org/p{i}"),
+                       etag=f'"e{i}"') for i in range(4)]
+    _write(settings, [*crawled, make_page("notes/ice", "Ice", "Ice packs after a strain.", url="file:///notes/ice.html")])
+    assert backend.read_validators(settings) == {f"https://example.org/p{i}": Validators(f"example.org/p{i}", f'"e{i}"') for i in range(4)}
