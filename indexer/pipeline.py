@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from . import clean, knowledge, passages, verdicts
 from .config import Settings
 from .model import IngestError, IngestReport, Page, RawPage
-from .sites import Job, SiteRouter
+from .sites import Job, SiteRouter, learn_template
 from .sources import read_sources
 
 __all__ = ["BatchResult", "IngestProgress", "extract_paths", "ingest", "ingest_stream", "process_batch"]
@@ -57,15 +57,8 @@ class IngestProgress:
 Progress = Callable[[IngestProgress], None]
 
 
-def process_batch(
-    raws: Sequence[RawPage], template: frozenset[str] = frozenset(), learn: bool = False
-) -> BatchResult:
-    """Clean a batch of one site's pages, strip its template, split passages, annotate.
-
-    With `learn`, the batch is the site's first pages: text repeated across them joins
-    `template` (what earlier runs knew of the site) before it is stripped, so a re-index
-    of one changed page still loses the site's menus and footers.
-    """
+def clean_batch(raws: Sequence[RawPage]) -> tuple[list[Page], list[IngestError]]:
+    """Each page cleaned on its own: main text, title, byline, date."""
     cleaned: list[Page] = []
     errors: list[IngestError] = []
     for raw in raws:
@@ -74,9 +67,13 @@ def process_batch(
             errors.append(result)
         else:
             cleaned.append(result)
-    if learn and len(cleaned) > 1:
-        template = template | clean.learn_site_template(cleaned)
+    return cleaned, errors
+
+
+def finish_batch(cleaned: Sequence[Page], template: frozenset[str]) -> BatchResult:
+    """Cleaned pages of one site without its template, split into passages, annotated."""
     pages: list[Page] = []
+    errors: list[IngestError] = []
     for page in cleaned:
         page = passages.split_passages(clean.strip_template(page, template) if template else page)
         if not page.passages:
@@ -86,8 +83,35 @@ def process_batch(
     return BatchResult(tuple(pages), tuple(errors), template)
 
 
-def _run_job(job: Job) -> BatchResult:
-    return process_batch(job.raws, job.template, job.learn)
+def process_batch(
+    raws: Sequence[RawPage], template: frozenset[str] = frozenset(), learn: bool = False
+) -> BatchResult:
+    """Clean a batch of one site's pages, strip its template, split passages, annotate.
+
+    With `learn`, the batch is the site's first pages: text repeated across them joins
+    `template` (what earlier runs knew of the site) before it is stripped, so a re-index
+    of one changed page still loses the site's menus and footers.
+    """
+    cleaned, errors = clean_batch(raws)
+    if learn:
+        template = learn_template(cleaned, template)
+    result = finish_batch(cleaned, template)
+    return BatchResult(result.pages, (*errors, *result.errors), template)
+
+
+def run_job(job: Job) -> BatchResult:
+    """A worker's whole task for one job (see sites.Job); what an executor runs."""
+    if job.kind == "clean":
+        cleaned, errors = clean_batch(job.raws)
+        return BatchResult(tuple(cleaned), tuple(errors), frozenset())
+    if job.kind == "finish":
+        return finish_batch(job.pages, job.template)
+    return process_batch(job.raws, job.template)
+
+
+def _sources_of(job: Job) -> dict[str, str]:
+    """source → page id of a job's pages, to find the page an error speaks of."""
+    return {r.source: r.page_id for r in job.raws} | {p.source: p.page_id for p in job.pages}
 
 
 # ---------------------------------------------------------------- running jobs
@@ -100,7 +124,7 @@ class _Inline:
         self.job = job
 
     def result(self) -> BatchResult:
-        return _run_job(self.job)
+        return run_job(self.job)
 
 
 def _pool(workers: int) -> Executor:
@@ -134,7 +158,7 @@ class _Jobs:
         if self.executor is None:
             self.queue.append((job, _Inline(job)))
         else:
-            self.queue.append((job, self.executor.submit(_run_job, job)))
+            self.queue.append((job, self.executor.submit(run_job, job)))
 
     def full(self) -> bool:
         return len(self.queue) >= 2 * self.workers
@@ -180,17 +204,18 @@ def extract_paths(
     pages: list[Page] = []
     router = SiteRouter({}, template_pages=settings.template_pages, batch_pages=settings.batch_pages)
 
-    def run(jobs: Iterable[Job]) -> None:
-        for job in list(jobs):
-            result = _run_job(job)
-            pages.extend(verdicts.with_about(p, about) if about else p for p in result.pages)
+    def run(jobs: list[Job]) -> None:
+        for job in jobs:
+            result = run_job(job)
             errors.extend(result.errors)
-            if job.learn:
-                run(router.learned(job.site, result.template))
+            if job.kind == "clean":
+                run(router.cleaned(job, result.pages))
+            else:
+                pages.extend(verdicts.with_about(p, about) if about else p for p in result.pages)
 
     for raw in _unique(read_sources(paths, settings.max_page_bytes), errors):
         run(router.feed(raw))
-    while jobs := list(router.finish()):
+    while jobs := router.finish():
         run(jobs)
     return pages, errors
 
@@ -255,7 +280,17 @@ def ingest_stream(
         seen: set[str] = set()
         last_commit, since_commit = time.monotonic(), 0
 
-        def apply(job: Job, result: BatchResult) -> None:
+        def skip(job: Job, errors: Sequence[IngestError]) -> None:
+            by_source = _sources_of(job) if errors else {}
+            for error in errors:
+                report.skipped.append(error)
+                # a page that turned bad keeps no stale passages in the index
+                stale = by_source.get(error.source)
+                if stale and stale in manifest:
+                    writer.delete_page(stale)
+                tick(error.source)
+
+        def write(result: BatchResult) -> None:
             nonlocal last_commit, since_commit
             for page in result.pages:
                 if page.page_id in manifest:
@@ -266,17 +301,6 @@ def ingest_stream(
                 report.claims += sum(len(p.claims) for p in page.passages)
                 writer.put_page(page)
                 tick(page.source)
-            by_source = {r.source: r.page_id for r in job.raws}
-            for error in result.errors:
-                report.skipped.append(error)
-                # a page that turned bad keeps no stale passages in the index
-                stale = by_source.get(error.source)
-                if stale and stale in manifest:
-                    writer.delete_page(stale)
-                tick(error.source)
-            if job.learn and result.template:
-                for key in job.site:
-                    writer.set_site_template(key, result.template)
             since_commit += len(result.pages) + len(result.errors)
             if since_commit >= settings.commit_pages or time.monotonic() - last_commit >= settings.commit_seconds:
                 writer.checkpoint()
@@ -284,10 +308,19 @@ def ingest_stream(
 
         def settle_one() -> None:
             job, result = jobs.next()
-            apply(job, result)
-            if job.learn:
-                for released in router.learned(job.site, result.template):
-                    send(released)
+            skip(job, result.errors)
+            if job.kind == "clean":
+                for then in router.cleaned(job, result.pages):
+                    send(then)
+            else:
+                write(result)
+            keep_templates()
+
+        def keep_templates() -> None:
+            for keys, template in router.templates:
+                for key in keys:
+                    writer.set_site_template(key, template)
+            router.templates.clear()
 
         def send(job: Job) -> None:
             while jobs.full():
@@ -324,18 +357,17 @@ def ingest_stream(
                     continue
                 for job in router.feed(item):
                     send(job)
-                # write what is done; and wait for a site's template rather than hold its pages
-                hold = settings.batch_pages * 2 * count
-                while jobs.queue and (jobs.ready() or router.held() >= hold):
+                while jobs.ready():  # write what the workers have done meanwhile
                     settle_one()
             while True:
                 while jobs.queue:
                     settle_one()
-                flushed = list(router.finish())
+                flushed = router.finish()
                 if not flushed:
                     break
                 for job in flushed:
                     send(job)
+            keep_templates()
         finally:
             jobs.close()
         if prune:

@@ -3,19 +3,28 @@
 Template removal needs several pages of one site (text repeated on many of them is the
 site's menus and footers). A streaming ingest never holds the whole site, so a site's
 template is learned from its first `template_pages` pages (plus what the index already
-knows of it), and the pages after them are cleaned with that template. `SiteRouter` turns
-a stream of RawPages into `Job`s for the worker processes and holds back the pages of a
-site whose template is still being learned.
+knows of it), and the pages after them are cleaned with that template.
+
+`SiteRouter` turns the stream into `Job`s for the worker processes without making any of
+them wait: until a site's template is known its pages go out to be cleaned only ("clean"
+jobs); the cleaned pages come back and wait here, small, until the site has enough of them
+to learn the template, and then go out again to be finished ("finish": template, passages,
+knowledge). Once the template is known, pages go out whole ("full" jobs). Pages buffered
+here are bounded: the site fed least recently is closed (it learns from what it has) when
+too many wait.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
-from .model import RawPage
+from . import clean
+from .model import Page, RawPage
+
+JobKind = Literal["clean", "finish", "full"]
 
 
 def site_keys(raw: RawPage) -> tuple[str, ...]:
@@ -26,52 +35,64 @@ def site_keys(raw: RawPage) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Job:
-    """One batch of pages of one site for a worker; picklable, so it can cross processes.
+    """One batch of one site's pages for a worker; picklable, so it can cross processes.
 
-    `learn`: the batch is the site's first pages, and the worker learns the template from
-    them (joined with `template`, what was known before) before cleaning them.
+    kind "clean": clean `raws` only; "finish": strip `template` from the cleaned `pages`,
+    split passages, annotate; "full": both, for `raws`.
     """
 
     site: tuple[str, ...]
-    raws: tuple[RawPage, ...]
+    kind: JobKind
+    raws: tuple[RawPage, ...] = ()
+    pages: tuple[Page, ...] = ()
     template: frozenset[str] = frozenset()
-    learn: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class _Site:
     keys: set[str]
     known: frozenset[str]
-    template: frozenset[str] | None = None  # None while it is being learned
-    first: list[RawPage] = field(default_factory=list)
-    learning: bool = False
-    waiting: list[RawPage] = field(default_factory=list)
-    batch: list[RawPage] = field(default_factory=list)
+    template: frozenset[str] | None = None  # None until learned
+    batch: list[RawPage] = field(default_factory=list)  # raws not yet sent
+    cleaned: list[Page] = field(default_factory=list)  # cleaned pages waiting for the template
+    sent: int = 0  # raws sent to be cleaned while the template was unknown
+    in_flight: int = 0  # clean jobs not back yet
+    closing: bool = False  # learn from what there is once the clean jobs are back
+
+
+def learn_template(cleaned: list[Page], known: frozenset[str]) -> frozenset[str]:
+    """What the index knew of a site, plus text repeated on its first pages."""
+    return known | clean.learn_site_template(cleaned) if len(cleaned) > 1 else known
 
 
 class SiteRouter:
     """Groups a stream of pages into per-site jobs.
 
-    feed() a page and take the jobs that are ready; when a learning job comes back,
-    learned() releases the pages of that site that waited for its template; finish()
-    flushes whatever is left at the end of the stream. Pages of one site arrive at a
-    worker in the order they were fed.
+    feed() a page and send the jobs it returns; hand the pages of each finished "clean"
+    job to cleaned(), and send what it returns; at the end of the stream call finish()
+    until it returns nothing (with every job sent in between settled).
     """
 
-    def __init__(self, known: Mapping[str, frozenset[str]], *, template_pages: int, batch_pages: int):
+    def __init__(self, known: dict[str, frozenset[str]], *, template_pages: int, batch_pages: int,
+                 max_waiting: int | None = None):
         self._known = known
         self.template_pages = max(1, template_pages)
         self.batch_pages = max(1, batch_pages)
+        self.max_waiting = max_waiting or 4 * max(self.template_pages, self.batch_pages)
         self._by_key: dict[str, _Site] = {}
-        self._ready: deque[Job] = deque()
-        self._held = 0
+        self._recent: OrderedDict[int, _Site] = OrderedDict()  # sites holding pages, least recent first
+        self._waiting = 0
+        self.templates: list[tuple[tuple[str, ...], frozenset[str]]] = []  # learned, for the index to keep
+
+    def waiting(self) -> int:
+        """Pages held here (raws not yet sent, cleaned pages waiting for their template)."""
+        return self._waiting
 
     def _site(self, raw: RawPage) -> _Site:
         keys = site_keys(raw)
         site = next((self._by_key[k] for k in keys if k in self._by_key), None)
         if site is None:
-            known = frozenset().union(*(self._known.get(k, frozenset()) for k in keys))
-            site = _Site(keys=set(keys), known=known)
+            site = _Site(keys=set(), known=frozenset())
         for k in keys:
             if k not in site.keys:
                 site.keys.add(k)
@@ -79,66 +100,95 @@ class SiteRouter:
             self._by_key.setdefault(k, site)
         return site
 
-    def _emit(self, site: _Site, raws: list[RawPage], learn: bool) -> None:
-        template = site.known if learn or site.template is None else site.template
-        self._ready.append(Job(tuple(sorted(site.keys)), tuple(raws), template, learn))
+    @staticmethod
+    def _name(site: _Site) -> tuple[str, ...]:
+        return tuple(sorted(site.keys))
 
-    def _take(self) -> Iterator[Job]:
-        while self._ready:
-            yield self._ready.popleft()
-
-    def feed(self, raw: RawPage) -> Iterator[Job]:
-        site = self._site(raw)
-        if site.template is not None:
-            site.batch.append(raw)
-            if len(site.batch) >= self.batch_pages:
-                self._emit(site, site.batch, learn=False)
-                site.batch = []
-        elif site.learning:
-            site.waiting.append(raw)
-            self._held += 1
+    def _flush(self, site: _Site, jobs: list[Job]) -> None:
+        if not site.batch:
+            return
+        raws, site.batch = tuple(site.batch), []
+        self._waiting -= len(raws)
+        if site.template is None:
+            site.sent += len(raws)
+            site.in_flight += 1
+            jobs.append(Job(self._name(site), "clean", raws=raws))
         else:
-            site.first.append(raw)
-            if len(site.first) >= self.template_pages:
-                site.learning = True
-                self._emit(site, site.first, learn=True)
-                site.first = []
-        return self._take()
+            jobs.append(Job(self._name(site), "full", raws=raws, template=site.template))
 
-    def learned(self, site_keys: tuple[str, ...], template: frozenset[str]) -> Iterator[Job]:
-        """A learning job came back with the site's template: release the pages that waited."""
-        site = next((self._by_key[k] for k in site_keys if k in self._by_key), None)
-        if site is not None and site.template is None:
-            site.template = template
-            site.learning = False
-            waiting, site.waiting = site.waiting, []
-            self._held -= len(waiting)
-            for raw in waiting:
-                site.batch.append(raw)
-                if len(site.batch) >= self.batch_pages:
-                    self._emit(site, site.batch, learn=False)
-                    site.batch = []
-        return self._take()
+    def _learn(self, site: _Site, jobs: list[Job]) -> None:
+        site.template = learn_template(site.cleaned, site.known)
+        self.templates.append((self._name(site), site.template))
+        pages, site.cleaned = site.cleaned, []
+        self._waiting -= len(pages)
+        self._finish_pages(site, pages, jobs)
+        self._flush(site, jobs)  # raws that were waiting for a clean batch go out whole
 
-    def held(self) -> int:
-        """Pages held back until their site's template comes back."""
-        return self._held
+    def _finish_pages(self, site: _Site, pages: list[Page], jobs: list[Job]) -> None:
+        assert site.template is not None
+        for i in range(0, len(pages), self.batch_pages):
+            jobs.append(Job(self._name(site), "finish", pages=tuple(pages[i : i + self.batch_pages]), template=site.template))
 
-    def pending(self) -> bool:
-        """Whether some site still waits for its template (finish() would then be early)."""
-        return any(s.learning for s in self._by_key.values())
+    def _touch(self, site: _Site) -> None:
+        self._recent.pop(id(site), None)
+        if site.batch or site.cleaned:
+            self._recent[id(site)] = site
 
-    def finish(self) -> Iterator[Job]:
-        """The end of the stream: small sites learn from what they have, batches are flushed.
+    def _evict(self, jobs: list[Job], spare: _Site) -> None:
+        """Too many pages held: the sites fed least recently send theirs (and learn, if they must)."""
+        for key in list(self._recent):
+            if self._waiting <= self.max_waiting:
+                return
+            site = self._recent[key]
+            if site is spare:
+                continue
+            self._close(site, jobs)
 
-        Call it only when no learning job is out (pending() is False).
-        """
-        for site in {id(s): s for s in self._by_key.values()}.values():
-            if site.first:
-                site.learning = True
-                self._emit(site, site.first, learn=True)
-                site.first = []
-            if site.batch:
-                self._emit(site, site.batch, learn=False)
-                site.batch = []
-        return self._take()
+    def _close(self, site: _Site, jobs: list[Job]) -> None:
+        self._flush(site, jobs)
+        if site.template is None:
+            site.closing = True
+            if site.in_flight == 0:
+                self._learn(site, jobs)
+        self._touch(site)
+
+    def feed(self, raw: RawPage) -> list[Job]:
+        site = self._site(raw)
+        jobs: list[Job] = []
+        site.batch.append(raw)
+        self._waiting += 1
+        if len(site.batch) >= self.batch_pages or (
+            site.template is None and site.sent + len(site.batch) >= self.template_pages
+            and site.sent < self.template_pages
+        ):
+            self._flush(site, jobs)
+        self._touch(site)
+        if self._waiting > self.max_waiting:
+            self._evict(jobs, spare=site)
+        return jobs
+
+    def cleaned(self, job: Job, pages: tuple[Page, ...]) -> list[Job]:
+        """A clean job came back: its pages wait for the site's template, or go to be finished."""
+        site = next((self._by_key[k] for k in job.site if k in self._by_key), None)
+        if site is None:  # pragma: no cover - a job always names a site the router made
+            return [Job(job.site, "finish", pages=pages)]
+        jobs: list[Job] = []
+        site.in_flight -= 1
+        if site.template is not None:
+            self._finish_pages(site, list(pages), jobs)
+        else:
+            site.cleaned.extend(pages)
+            self._waiting += len(pages)
+            if len(site.cleaned) >= self.template_pages or (site.closing and site.in_flight == 0):
+                self._learn(site, jobs)
+        self._touch(site)
+        if self._waiting > self.max_waiting:
+            self._evict(jobs, spare=site)
+        return jobs
+
+    def finish(self) -> list[Job]:
+        """The end of the stream: every site sends what it holds; small sites learn from theirs."""
+        jobs: list[Job] = []
+        for site in list(self._recent.values()):
+            self._close(site, jobs)
+        return jobs
