@@ -53,6 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("template_pages", 24, "First pages of a site that its template (menus, footers) is learned from."),
     Setting("commit_pages", 500, "An ingest commits after this many written pages, so a killed run keeps them."),
     Setting("commit_seconds", 30, "An ingest also commits when this many seconds passed since its last commit."),
+    Setting("subject", "", "Subject line of the home page; empty: named after the conditions the index speaks of most."),
 )
 
 
@@ -84,6 +85,7 @@ class Settings:
     template_pages: int = 24
     commit_pages: int = 500
     commit_seconds: int = 30
+    subject: str = ""
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply non-None overrides, converting to each field's type."""

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from indexer.fields import CLAIM_TYPES, EVIDENCE_VALUES, FACET_NAMES, POLARITIES
 from indexer.model import Claim
-from indexer.search import ClaimRecord, Contradiction
+from indexer.search import ClaimRecord, Contradiction, Topics
 from indexer.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 
 FACET_TITLES = dict(zip(FACET_NAMES, ("Treatment", "Condition", "Claim type", "Evidence")))
@@ -24,13 +24,38 @@ CLAIM_LABELS = dict(zip(CLAIM_TYPES, ("Efficacy", "Comparison", "Statistic", "Me
 EVIDENCE_LABELS = dict(zip(EVIDENCE_VALUES, ("Cites a study", "Expert opinion", "No evidence cited")))
 POLARITY_LABELS = dict(zip(POLARITIES, ("In favour", "Against")))
 VERDICT_LABELS = {"helps": "Says it helps", "does-not-help": "Says it does not help", "mixed": "Mixed", "unclear": "Unclear"}
-EXAMPLE_QUERIES = (
-    "massage for lower back pain",
-    "is heat or ice better",
-    "sciatica exercises",
-    "ibuprofen side effects",
-    "acupuncture evidence",
-)
+
+GENERIC_SUBJECT = "Search what these health pages say"
+
+
+def _lower(label: str) -> str:
+    """'Sciatica' → 'sciatica', as words inside a sentence; 'COPD' stays."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def home_text(topics: Topics, subject: str = "", count: int = 5) -> tuple[str, list[str]]:
+    """The home page's subject line and example searches, from what the index is about.
+
+    `subject` (the setting) wins over the derived line. Examples pair the most frequent
+    treatments with the most frequent conditions ("massage for sciatica"), then name
+    conditions alone; an index without either gets the generic line and no examples.
+    """
+    conditions = [_lower(t.label) for t in topics.conditions]
+    treatments = [_lower(t.label) for t in topics.treatments]
+    named = [t.id for t in topics.conditions]
+    # the subject names broad conditions: "lower back pain" adds nothing after "back pain"
+    broad = [_lower(t.label) for t in topics.conditions if not set(t.ancestors) & set(named)]
+    line = subject.strip() or (f"Search what health pages say about {_and(broad[:3])}" if broad else GENERIC_SUBJECT)
+    examples: list[str] = []
+    for i, treatment in enumerate(treatments[:3]):
+        examples.append(f"{treatment} for {conditions[i % len(conditions)]}" if conditions else treatment)
+    examples += conditions[: count - len(examples)]
+    return line, list(dict.fromkeys(examples))[:count]
+
 
 _MARK = re.compile(r"(<mark>|</mark>)", re.IGNORECASE)
 

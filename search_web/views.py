@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.fields import CLAIM_TYPES, EVIDENCE_VALUES, FACET_NAMES
 from indexer.model import FacetValue
-from indexer.search import Index, StoreError
+from indexer.search import Index, StoreError, Topics
 
 from . import present
 from .indexes import get_index, settings
@@ -56,12 +56,14 @@ def _helpers() -> dict[str, Any]:
 def search() -> str:
     params = parse_search(request.args, settings())
     index = get_index()
+    subject, examples = _home(index)
     if params.is_empty:
         return render_template(
             "search.html",
             params=params,
             response=None,
-            examples=present.EXAMPLE_QUERIES,
+            subject=subject,
+            examples=examples,
             stats=_stats(index),
             json_url=None,
         )
@@ -89,9 +91,19 @@ def search() -> str:
         facets=facets,
         first_rank=(response.page - 1) * response.per_page + 1,
         page_links=_page_links(response.page, response.pages),
-        examples=present.EXAMPLE_QUERIES,
+        examples=examples,
         json_url=search_url(params, "api.search"),
     )
+
+
+def _home(index: Index) -> tuple[str, list[str]]:
+    """Subject line and example searches: the `subject` setting, else what the index is about."""
+    try:
+        topics = index.topics(8)
+    except (StoreError, OSError):
+        current_app.logger.exception("index.topics() failed")
+        topics = Topics()
+    return present.home_text(topics, settings().subject)
 
 
 def _stats(index: Index) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from .engine import Engine, Filter, Unsupported
 from .index import Index
 from .querylang import Synonyms, clean_query, lift_filters, repair_query
 from .ranking import Ranking
-from .records import PageView, PassageView, SearchRequest, TreatmentInfo
+from .records import PageView, PassageView, SearchRequest, Topic, Topics, TreatmentInfo
 from .snippets import make_snippet
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
     "SearchRequest",
     "StoreError",
     "Synonyms",
+    "Topic",
+    "Topics",
     "TreatmentInfo",
     "Unsupported",
     "build_report",

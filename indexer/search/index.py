@@ -39,7 +39,7 @@ from .generation import Generation
 from .query import Native, Plan, is_nothing, own_nodes, text_terms
 from .querylang import SYNONYMS_FILE, Synonyms, as_list, clean_query, lift_filters
 from .ranking import Ranking
-from .records import PageView, PassageView, SearchRequest, TreatmentInfo, claim_from_dict, claims_from_json, verdicts_from_meta
+from .records import PageView, PassageView, SearchRequest, Topic, Topics, TreatmentInfo, claim_from_dict, claims_from_json, verdicts_from_meta
 from .snippets import make_snippet
 from .spelling import suggest
 from .warmup import warm, warm_steps
@@ -503,6 +503,25 @@ class Index:
                 parent = anc[0] if anc else None
             out.append(TreatmentInfo(i, label, parent, counts.get(i.lower(), 0)))
         return out
+
+    def topics(self, limit: int = 5) -> Topics:
+        """The `limit` treatments and conditions found in most passages, most first."""
+        with self._lock:
+            gen = self.generation
+            counts = {
+                kind: sorted(((len(gen.postings(FACETS[kind], v)), v) for v in gen.values(FACETS[kind])),
+                             key=lambda cv: (-cv[0], cv[1]))[:limit]
+                for kind in ("treatment", "condition")
+            }
+            vocab = self._vocabulary
+
+        def topic(count: int, value: str) -> Topic:
+            label = (vocab.label(value) if vocab is not None else "") or value.replace("-", " ")
+            ancestors = tuple(str(a) for a in vocab.ancestors(value) if a != value) if vocab is not None else ()
+            return Topic(value, label, count, ancestors)
+
+        return Topics(tuple(topic(c, v) for c, v in counts["treatment"] if c),
+                      tuple(topic(c, v) for c, v in counts["condition"] if c))
 
     def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> ClaimsReport:
         """Stored claims as ClaimRecords, summarised by `claims_report.build_report`.

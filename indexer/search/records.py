@@ -120,6 +120,33 @@ class TreatmentInfo:
         return {"id": self.id, "label": self.label, "parent": self.parent, "passages": self.passages}
 
 
+@dataclass(frozen=True)
+class Topic:
+    """A treatment or condition the index speaks of, and in how many passages."""
+
+    id: str
+    label: str
+    passages: int
+    ancestors: tuple[str, ...] = ()  # broader concepts of the vocabulary, nearest first
+
+
+@dataclass(frozen=True)
+class Topics:
+    """What an index is mostly about: its most frequent treatments and conditions, most first.
+
+    The home page takes its subject line and example searches from it, so an index of
+    another health site reads right without a code change.
+    """
+
+    treatments: tuple[Topic, ...] = ()
+    conditions: tuple[Topic, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {kind: [{"id": t.id, "label": t.label, "passages": t.passages, "ancestors": list(t.ancestors)}
+                       for t in getattr(self, kind)]
+                for kind in ("treatments", "conditions")}
+
+
 Values = str | Sequence[str] | None
 
 

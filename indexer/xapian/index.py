@@ -145,6 +145,9 @@ class XapianIndex(Index):
     def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> Any:
         return self._guard(lambda: Index.claims(self, treatment, type, about))
 
+    def topics(self, limit: int = 5) -> Any:
+        return self._guard(lambda: Index.topics(self, limit))
+
     def stats(self) -> dict[str, Any]:
         return self._guard(lambda: Index.stats(self))
 
