@@ -133,7 +133,8 @@ def test_short_pages_are_indexed(tmp_path: Path) -> None:
     (src / "one-line.txt").write_text("Sciatica is pain along the sciatic nerve.\n")
     (src / "answers.jsonl").write_text(
         '{"id": "q1", "text": "Ice numbs a fresh strain for a day or two."}\n'
-        '{"id": "q2", "html": "<p>Heat relaxes tight muscles.</p>"}\n'
+        '{"id": "q2", "text": "Heat relaxes tight muscles."}\n'
+        '{"id": "q3", "html": "<p>Heat relaxes tight muscles in the lower back.</p>"}\n'
     )
     report = ingest([str(src)], settings(tmp_path / "ix"))
     assert not report.skipped, report.skipped
@@ -141,6 +142,7 @@ def test_short_pages_are_indexed(tmp_path: Path) -> None:
     assert content["one-line"] == ["Sciatica is pain along the sciatic nerve."]
     assert content["q1"] == ["Ice numbs a fresh strain for a day or two."]
     assert content["q2"] == ["Heat relaxes tight muscles."]
+    assert content["q3"] == ["Heat relaxes tight muscles in the lower back."]
 
 
 def test_bad_worker_count_is_a_clear_error(tmp_path: Path) -> None:
