@@ -306,3 +306,20 @@ def test_a_new_commit_is_picked_up_without_reopening(tmp_path: Path) -> None:
         idx.close()
         for s in servers:
             s.stop()
+
+
+def test_counts_and_facets_match_the_whoosh_backend(corpus_index: Any, built_index: Path) -> None:
+    """Match sets that do not depend on ranking (operators, filters) count alike on both."""
+    from indexer import Index
+
+    whoosh = Index.open(built_index, settings=load_settings(env={}, index=built_index))
+    try:
+        for q, kw in [('"trigger point"', {}), ("", {"treatment": "medication"}), ("massage AND NOT spa", {}),
+                      ("condition:sciatica claim:caution", {}), ("stretch*", {"group": "page"}), ("", {"claim": ["caution", "statistic"]})]:
+            a, b = corpus_index.search(q, **kw), whoosh.search(q, **kw)
+            assert a.total == b.total > 0, q
+            assert a.facets == b.facets, q
+            ungrouped = {k: v for k, v in kw.items() if k != "group"}
+            assert {r.passage_id for r in a.results} <= {r.passage_id for r in whoosh.search(q, per_page=100, **ungrouped).results}
+    finally:
+        whoosh.close()
