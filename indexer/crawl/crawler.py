@@ -9,9 +9,10 @@ the generator early stops the threads and frees the connections.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Literal, Mapping
 
@@ -130,29 +131,33 @@ def _run(
     worker = _Worker(fetcher, RobotsCache(fetcher), scope, options, known)
     emitted: set[str] = set()
     pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="relief-crawl")
-    pending: dict[Future[_Outcome], _Task] = {}
+    done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()  # finished visits, in the order they finish
+
+    def visit(task: _Task) -> None:
+        try:
+            done.put(worker.visit(task))
+        except Exception as exc:  # a bug must not end the crawl; the URL is reported
+            done.put(_Outcome(task, IngestError(task.url, "crawl-error", f"{type(exc).__name__}: {exc}")))
+
+    in_flight = 0
     try:
         while True:
-            while frontier and len(pending) < options.concurrency * 2:
+            while frontier and in_flight < options.concurrency * 2:
                 task = frontier.popleft()
                 if task.kind == "page" or (task.kind == "start" and not looks_like_sitemap(task.url)):
                     if stats.requested >= options.max_pages:
                         stats.over_max_pages += 1
                         continue
                     stats.requested += 1
-                pending[pool.submit(worker.visit, task)] = task
-            if not pending:
+                pool.submit(visit, task)
+                in_flight += 1
+            if not in_flight:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # a bug must not end the crawl; the URL is reported
-                    outcome = _Outcome(task, IngestError(task.url, "crawl-error", f"{type(exc).__name__}: {exc}"))
-                item = _settle(outcome, frontier, seen, emitted, scope, options, stats)
-                if item is not None:
-                    yield item
+            outcome = done.get()
+            in_flight -= 1
+            item = _settle(outcome, frontier, seen, emitted, scope, options, stats)
+            if item is not None:
+                yield item
     finally:
         fetcher.stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
