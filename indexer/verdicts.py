@@ -137,11 +137,14 @@ def read_sentence(
     window = int(rules.decide.get("negation_window", 6))
 
     strength = {"positive": 1.0, "negative": w.get("negative", 1.0), "harm": w.get("harm", 0.0)}
+    found = [(a, b, sign, key) for sign, key in ((1, "positive"), (-1, "negative"), (-1, "harm")) for a, b in cues[key].find(toks)]
+    claimed = {i for a, b, _, key in found if key != "harm" for i in range(a, b)}
     hits = sorted(
         (a, b, sign, strength[key])
-        for sign, key in ((1, "positive"), (-1, "negative"), (-1, "harm"))
-        for a, b in cues[key].find(toks)
+        for a, b, sign, key in found
         if not any(i in inside for i in range(a, b))
+        # "reduces the risk": the risk is the claim's object, not a harm of the treatment
+        and not (key == "harm" and any(i in claimed for i in range(a, b)))
     )
     # a negator turns the first cue after it (within the window, same clause) around;
     # a cue overlapping the negator ("not been shown") is that same negation
