@@ -159,6 +159,8 @@ def test_sharded_equals_one_local_database(cluster: dict[str, Any]) -> None:
         assert sharded.page("long") == single.page("long")
         assert sharded.treatments() == single.treatments()
         assert sharded.claims().to_dict() == single.claims().to_dict()
+        assert sharded.claims(about="massage").to_dict() == single.claims(about="massage").to_dict()
+        assert sharded.topics() == single.topics() and sharded.topics().treatments
         s1, s2 = sharded.stats(), single.stats()
         assert {k: s1[k] for k in ("pages", "passages", "claims", "treatments", "conditions")} == {k: s2[k] for k in ("pages", "passages", "claims", "treatments", "conditions")}
     finally:
@@ -272,6 +274,8 @@ def test_cli_and_web_on_the_xapian_backend(cluster: dict[str, Any], monkeypatch:
     assert [x["page_id"] for x in c.get("/api/search?q=weeks&condition=sciatica").get_json()["results"]] == ["ibuprofen"]
     assert c.get("/api/pages/yoga").get_json()["page"]["title"] == "Yoga and stretching"
     assert c.get("/search?q=yoga").status_code == 200
+    for url in ("/", "/claims", "/api/claims", "/api/treatments", "/healthz", "/page/yoga"):
+        assert c.get(url).status_code == 200, url
     monkeypatch.setenv("RELIEF_SHARDS", f"{endpoints},127.0.0.1:1")
     app = create_app(load_settings())
     r = app.test_client().get("/api/search?q=massage")
