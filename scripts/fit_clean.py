@@ -35,17 +35,20 @@ import _common  # noqa: E402,F401  (the project on the import path)
 
 from indexer.clean import blockmodel  # noqa: E402
 from indexer.clean.features import N_FEATURES  # noqa: E402
-from indexer.clean.page import Analysis, analyse_html  # noqa: E402
+from indexer.clean.page import Analysis, analyse_html, rule_kept  # noqa: E402
 from indexer.model import RawPage  # noqa: E402
 
 _TOKEN = re.compile(r"\w+")
 SHINGLE = 4
 L2 = 1.0
 LABEL_SHARE = 0.5
+SOFT_LABELS = False
+# a second stage over the first stage's verdicts on the neighbours (blockmodel.CONTEXT)
+STACKED = True
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 # Thresholds are chosen for the best F1 among those that keep at least this recall on
 # every training set (the project wants recall first: lost article text is lost for search).
-RECALL_FLOOR = 0.985
+RECALL_FLOOR = 0.975
 LOWS = (0.05, 0.1, 0.2, 0.3)
 GAPS = (0, 1, 2, 3, 5)
 
@@ -127,20 +130,20 @@ def load_folder(folder: Path, limit: int | None = None) -> list[PageData]:
     return out
 
 
-def fit_weights(pages: list[PageData], l2: float = L2) -> np.ndarray:
-    """Logistic regression by Newton steps; each set weighs the same, each of its pages too,
-    a page's weight split over its segments by their length."""
+def fit_weights(pages: list[PageData], matrices: list[np.ndarray], l2: float = L2) -> np.ndarray:
+    """Logistic regression by Newton steps over the pages' design matrices; each set weighs
+    the same, each of its pages too, a page's weight split over its segments by length."""
     xs, ys, ws = [], [], []
     per_set = Counter(p.dataset for p in pages)
-    for p in pages:
+    for p, mat in zip(pages, matrices):
         if p.analysis is None or not len(p.x):
             continue
         keep = ~np.array(p.analysis.hard_drop)
         if not keep.any():
             continue
         e = p.ext[keep] + 1.0
-        xs.append(p.x[keep])
-        ys.append((p.label[keep] >= LABEL_SHARE).astype(float))
+        xs.append(mat[keep])
+        ys.append(p.label[keep] if SOFT_LABELS else (p.label[keep] >= LABEL_SHARE).astype(float))
         ws.append(e / e.sum() / per_set[p.dataset])
     x, y, sw = np.vstack(xs), np.concatenate(ys), np.concatenate(ws)
     sw = sw * (len(y) / sw.sum())
@@ -183,23 +186,39 @@ def approx_scores(pages: list[PageData], keeps: list[list[bool]]) -> tuple[float
     return (sum(f1s) / len(f1s) if f1s else 0.0), (min(rcs) if rcs else 0.0)
 
 
+def page_probs(p: PageData, m: blockmodel.BlockModel) -> list[float]:
+    a = p.analysis
+    if a is None:
+        return []
+    return blockmodel.probabilities(a.features, m, a.families, a.hard_drop, a.groups)
+
+
 def page_keep(p: PageData, m: blockmodel.BlockModel) -> list[bool]:
     if p.analysis is None:
         return []
-    return blockmodel.decide(blockmodel.probabilities(p.analysis.features, m), p.analysis.hard_drop, m)
+    return blockmodel.decide(page_probs(p, m), p.analysis.hard_drop, m, rule_kept(p.analysis), p.analysis.groups)
 
 
-def fit(pages: list[PageData], l2: float = L2) -> blockmodel.BlockModel:
-    """Weights, then the thresholds that maximise the (approximate) F1 on the same pages."""
-    beta = fit_weights(pages, l2)
+def fit(pages: list[PageData], l2: float = L2, stacked: bool = STACKED) -> blockmodel.BlockModel:
+    """Weights of both stages, then the thresholds with the best (approximate) F1 on the
+    same pages. The second stage learns from the first stage's in-sample probabilities."""
+    beta = fit_weights(pages, [p.x for p in pages], l2)
     weights = tuple(float(b) for b in beta)
-    probs = []
-    for p in pages:
-        if p.analysis is None or not len(p.x):
-            probs.append(np.zeros(0))
-        else:
-            probs.append(1.0 / (1.0 + np.exp(-np.clip(p.x @ beta, -30, 30))))
-    best, best_key = blockmodel.BlockModel(weights, 0.5, 0.5, 0), (False, -1.0)
+    context_weights: tuple[float, ...] = ()
+    if stacked:
+        first = blockmodel.BlockModel(weights, 0.5, 0.5, 0)
+        mats = []
+        for p in pages:
+            a = p.analysis
+            if a is None or not len(p.x):
+                mats.append(p.x)
+                continue
+            ctx = blockmodel.context_rows(page_probs(p, first), a.families, a.hard_drop, a.groups)
+            mats.append(np.hstack([p.x, np.array(ctx, float)]))
+        context_weights = tuple(float(b) for b in fit_weights(pages, mats, l2))
+    scored = blockmodel.BlockModel(weights, 0.5, 0.5, 0, context_weights)
+    probs = [page_probs(p, scored) for p in pages]
+    best, best_key = scored, (False, -1.0)
     for t in THRESHOLDS:
         for low in LOWS:
             if low > t:
@@ -207,8 +226,8 @@ def fit(pages: list[PageData], l2: float = L2) -> blockmodel.BlockModel:
             for gap in GAPS:
                 if gap == 0 and low != LOWS[0]:
                     continue
-                m = blockmodel.BlockModel(weights, t, low, gap)
-                keeps = [blockmodel.decide(list(pr), p.analysis.hard_drop, m) if p.analysis else []
+                m = blockmodel.BlockModel(weights, t, low, gap, context_weights)
+                keeps = [blockmodel.decide(pr, p.analysis.hard_drop, m, rule_kept(p.analysis), p.analysis.groups) if p.analysis else []
                          for p, pr in zip(pages, probs)]
                 f1, recall = approx_scores(pages, keeps)
                 key = (recall >= RECALL_FLOOR, f1)

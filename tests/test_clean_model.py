@@ -115,3 +115,40 @@ def test_probabilities_follow_the_weights():
     p_kept, p_not = blockmodel.probabilities([row_kept, row_not], m)
     assert p_kept == pytest.approx(1 / (1 + 2.718281828 ** -2), rel=1e-6)
     assert p_not == pytest.approx(1 / (1 + 2.718281828 ** 2), rel=1e-6)
+
+
+def test_a_one_paragraph_page_keeps_its_paragraph():
+    # nothing around it to vouch for it; the rules' choice stands when the model keeps nothing
+    page = clean_html(raw("<p>Heat relaxes tight muscles.</p>"))
+    assert isinstance(page, Page), page
+    assert page.text == "Heat relaxes tight muscles."
+
+
+def test_decide_falls_back_to_the_rules_when_the_model_keeps_nothing():
+    m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.9, low=0.5, gap=0)
+    assert blockmodel.decide([0.2, 0.3, 0.1], [False, True, False], m, [True, True, False]) == [True, False, False]
+    assert blockmodel.decide([0.2, 0.95], [False, False], m, [True, False]) == [False, True]
+
+
+def test_decide_treats_a_table_as_one_unit():
+    m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.6, low=0.3, gap=1)
+    probs = [0.9, 0.2, 0.7, 0.1, 0.1, 0.9]
+    groups = [-1, -1, 7, 7, 7, -1]
+    # the table's best cell carries its short cells; the lone 0.2 paragraph stays out
+    assert blockmodel.decide(probs, [False] * 6, m, (), groups) == [True, False, True, True, True, True]
+    # a weak table between kept paragraphs is one gap of one unit, filled when above `low`
+    probs = [0.9, 0.4, 0.1, 0.9]
+    assert blockmodel.decide(probs, [False] * 4, m, (), [-1, 3, 3, -1]) == [True, True, True, True]
+
+
+def test_context_rows_read_neighbours_families_and_groups():
+    p1 = [0.9, 0.1, 0.8, 0.2]
+    rows = blockmodel.context_rows(p1, families=[1, 1, 2, 2], hard_drop=[False, False, False, True])
+    names = blockmodel.CONTEXT
+    first, second = dict(zip(names, rows[0])), dict(zip(names, rows[1]))
+    assert first["p_prev"] == 0.9  # no neighbour before: reads as itself
+    assert second["p_prev"] == 0.9 and second["p_next"] == 0.8
+    assert second["p_family"] == 0.9
+    assert dict(zip(names, rows[2]))["p_next"] == 0.0  # a hard-dropped line counts 0
+    grouped = blockmodel.context_rows([0.9, 0.1, 0.7], families=[1, 1, 1], hard_drop=[False] * 3, groups=[-1, 5, 5])
+    assert dict(zip(names, grouped[1]))["p_self"] == 0.7  # a cell counts with its table's best

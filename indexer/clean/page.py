@@ -26,7 +26,7 @@ from lxml import etree
 
 from ..model import IngestError, Page, RawPage
 from . import blockmodel, content, metadata
-from .features import segment_features
+from .features import FEATURES, segment_features
 from .rules import block_key, norm, rules
 from .text import CONTROL, clean_text
 from .walk import Seg, Walk
@@ -100,6 +100,8 @@ class Analysis:
     segs: list[Seg]
     features: list[list[float]]  # one row per segment, features.FEATURES order
     hard_drop: list[bool]  # title, byline and date lines: never article text
+    families: list[int]  # per segment, the parent element of its owner
+    groups: list[int]  # per segment, its data table or list (-1: none)
     layout_tables: frozenset[int]
     title: str
     byline: str
@@ -123,7 +125,8 @@ def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page
     if isinstance(a, IngestError):
         return a
     m = model or blockmodel.packaged_model()
-    keep = blockmodel.decide(blockmodel.probabilities(a.features, m), a.hard_drop, m)
+    keep = blockmodel.decide(blockmodel.probabilities(a.features, m, a.families, a.hard_drop, a.groups), a.hard_drop, m,
+                             rule_kept(a), a.groups)
     blocks = content.assemble([s for s, k in zip(a.segs, keep) if k], set(a.layout_tables))
     if not blocks:
         return IngestError(raw.source, "empty", "no main text after cleaning")
@@ -132,6 +135,12 @@ def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page
         byline=a.byline, published=a.published, blocks=tuple(blocks), sha256=raw.sha256,
         etag=raw.etag, last_modified=raw.last_modified,
     )
+
+
+def rule_kept(a: Analysis) -> list[bool]:
+    """The rules' own choice of segments (steps 1 to 5, without the model)."""
+    k = FEATURES.index("rule_kept")
+    return [row[k] > 0 for row in a.features]
 
 
 def _walk(tree: etree._Element) -> tuple[Walk, str]:
@@ -226,7 +235,10 @@ def analyse_html(raw: RawPage) -> Analysis | IngestError:
         r,
     )
     return Analysis(
-        segs=segs, features=features, hard_drop=hard, layout_tables=frozenset(w.layout_tables),
+        segs=segs, features=features, hard_drop=hard,
+        families=[parent[s.node] if s.node >= 0 else -1 for s in segs],
+        groups=[s.group if s.kind in ("list", "table") and s.group not in w.layout_tables else -1 for s in segs],
+        layout_tables=frozenset(w.layout_tables),
         title=title, byline=byline or metadata.meta_byline(w, ld),
         published=published or metadata.meta_published(w, ld),
     )
