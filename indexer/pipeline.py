@@ -16,7 +16,7 @@ import multiprocessing
 import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import clean, knowledge, passages, verdicts
@@ -36,6 +36,7 @@ class BatchResult:
     pages: tuple[Page, ...]
     errors: tuple[IngestError, ...]
     template: frozenset[str]
+    documents: tuple[tuple[Any, ...], ...] = ()  # per page, its analysed index documents (Job.analyze)
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,12 @@ def run_job(job: Job) -> BatchResult:
     if job.kind == "clean":
         cleaned, errors = clean_batch(job.raws)
         return BatchResult(tuple(cleaned), tuple(errors), frozenset())
-    if job.kind == "finish":
-        return finish_batch(job.pages, job.template)
-    return process_batch(job.raws, job.template)
+    result = finish_batch(job.pages, job.template) if job.kind == "finish" else process_batch(job.raws, job.template)
+    if not job.analyze:
+        return result
+    from .store import analyze_page
+
+    return replace(result, documents=tuple(analyze_page(p) for p in result.pages))
 
 
 def _sources_of(job: Job) -> dict[str, str]:
@@ -274,8 +278,12 @@ def ingest_stream(
 
     with open_writer(settings, rebuild=rebuild) as writer:
         manifest = {} if rebuild else writer.manifest()
-        router = SiteRouter({} if rebuild else writer.site_templates(),
-                            template_pages=settings.template_pages, batch_pages=settings.batch_pages)
+        # with worker processes, Whoosh's analysis runs there too: the one writer only files postings
+        from .store import IndexWriter
+
+        analyze = isinstance(writer, IndexWriter) and (count > 1 or executor is not None)
+        router = SiteRouter({} if rebuild else writer.site_templates(), template_pages=settings.template_pages,
+                            batch_pages=settings.batch_pages, analyze=analyze)
         jobs = _Jobs(count, executor)
         seen: set[str] = set()
         last_commit, since_commit = time.monotonic(), 0
@@ -292,14 +300,17 @@ def ingest_stream(
 
         def write(result: BatchResult) -> None:
             nonlocal last_commit, since_commit
-            for page in result.pages:
+            for n, page in enumerate(result.pages):
                 if page.page_id in manifest:
                     report.updated += 1
                 else:
                     report.added += 1
                 report.passages += len(page.passages)
                 report.claims += sum(len(p.claims) for p in page.passages)
-                writer.put_page(page)
+                if result.documents:
+                    writer.put_page(page, result.documents[n])
+                else:
+                    writer.put_page(page)
                 tick(page.source)
             since_commit += len(result.pages) + len(result.errors)
             if since_commit >= settings.commit_pages or time.monotonic() - last_commit >= settings.commit_seconds:

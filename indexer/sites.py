@@ -46,6 +46,7 @@ class Job:
     raws: tuple[RawPage, ...] = ()
     pages: tuple[Page, ...] = ()
     template: frozenset[str] = frozenset()
+    analyze: bool = False  # finished pages come back with their Whoosh analysis (store.analyze_page)
 
 
 @dataclass(eq=False)
@@ -74,8 +75,9 @@ class SiteRouter:
     """
 
     def __init__(self, known: dict[str, frozenset[str]], *, template_pages: int, batch_pages: int,
-                 max_waiting: int | None = None):
+                 max_waiting: int | None = None, analyze: bool = False):
         self._known = known
+        self.analyze = analyze
         self.template_pages = max(1, template_pages)
         self.batch_pages = max(1, batch_pages)
         self.max_waiting = max_waiting or 4 * max(self.template_pages, self.batch_pages)
@@ -114,7 +116,7 @@ class SiteRouter:
             site.in_flight += 1
             jobs.append(Job(self._name(site), "clean", raws=raws))
         else:
-            jobs.append(Job(self._name(site), "full", raws=raws, template=site.template))
+            jobs.append(Job(self._name(site), "full", raws=raws, template=site.template, analyze=self.analyze))
 
     def _learn(self, site: _Site, jobs: list[Job]) -> None:
         site.template = learn_template(site.cleaned, site.known)
@@ -127,7 +129,8 @@ class SiteRouter:
     def _finish_pages(self, site: _Site, pages: list[Page], jobs: list[Job]) -> None:
         assert site.template is not None
         for i in range(0, len(pages), self.batch_pages):
-            jobs.append(Job(self._name(site), "finish", pages=tuple(pages[i : i + self.batch_pages]), template=site.template))
+            jobs.append(Job(self._name(site), "finish", pages=tuple(pages[i : i + self.batch_pages]),
+                            template=site.template, analyze=self.analyze))
 
     def _touch(self, site: _Site) -> None:
         self._recent.pop(id(site), None)

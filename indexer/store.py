@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import json
 import os
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -305,6 +306,60 @@ def validators_from_stored(documents: Iterable[dict[str, Any]]) -> dict[str, Val
     return found
 
 
+# one document, analysed: (field name, value, its postings or None, its length)
+AnalyzedDoc = tuple[tuple[str, Any, "tuple[Any, ...] | None", int], ...]
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> Schema:
+    return make_schema()
+
+
+def analyze_page(page: Page) -> tuple[AnalyzedDoc, ...]:
+    """Whoosh's analysis of a page's passage documents (tokens, stems, positions), done by
+    the worker process that cleaned the page, so the one writer only files the postings.
+
+    The same per-field steps as Whoosh's `SegmentWriter.add_document`; `IndexWriter.put_page`
+    with these gives the index that `put_page` alone gives (tests/test_store.py checks it).
+    """
+    schema = _schema()
+    docs = []
+    for doc in passage_documents(page):
+        fields = []
+        for name in sorted(doc):
+            value = doc[name]
+            if value is None:
+                continue
+            field = schema[name]
+            items, length = None, 0
+            if field.indexed:
+                items = tuple(field.index(value))
+                if field.scorable:
+                    length = sum(item[1] for item in items)
+            fields.append((name, value, items, length))
+        docs.append(tuple(fields))
+    return tuple(docs)
+
+
+def _add_analyzed(w: Any, fields: AnalyzedDoc) -> None:
+    """`SegmentWriter.add_document` after its analysis: postings to the pool, fields and columns per document."""
+    w._check_state()
+    schema, perdoc, docnum, add_post = w.schema, w.perdocwriter, w.docnum, w.pool.add
+    perdoc.start_doc(docnum)
+    for name, value, items, length in fields:
+        field = schema[name]
+        if items:
+            for tbytes, _freq, weight, vbytes in items:
+                add_post((name, tbytes, docnum, weight, vbytes))
+        perdoc.add_field(name, field, value if field.stored else None, length)
+        column = field.column_type
+        if column and value is not None:
+            perdoc.add_column_value(name, column, field.to_column_value(value))
+    perdoc.finish_doc()
+    w._added = True
+    w.docnum += 1
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -347,16 +402,24 @@ class IndexWriter:
             self._writer = self.ix.writer(limitmb=self._limitmb)
         return self._writer
 
-    def put_page(self, page: Page) -> None:
-        """Add a page, or replace every passage of a page with the same id."""
+    def put_page(self, page: Page, analyzed: Sequence[AnalyzedDoc] | None = None) -> None:
+        """Add a page, or replace every passage of a page with the same id.
+
+        `analyzed`: the page's documents as `analyze_page` gave them (in a worker process).
+        """
         if page.page_id in self._put:
             raise ValueError(f"page {page.page_id!r} was already written in this ingest")
         w = self._w()
         if page.page_id in self._manifest and not self.rebuild:
             w.delete_by_term("page_id", page.page_id)
-        for doc in passage_documents(page):
-            w.add_document(**doc)
-            self.stats.passages_added += 1
+        if analyzed is not None:
+            for fields in analyzed:
+                _add_analyzed(w, fields)
+                self.stats.passages_added += 1
+        else:
+            for doc in passage_documents(page):
+                w.add_document(**doc)
+                self.stats.passages_added += 1
         self._put.add(page.page_id)
         self._manifest[page.page_id] = page.sha256
         self.stats.pages_put += 1

@@ -298,3 +298,38 @@ def test_read_validators_gives_crawled_pages_by_url(tmp_path: Path) -> None:
         "https://example.org/massage": Validators("example.org/massage", '"abc"', "Mon, 02 Nov 2026 10:00:00 GMT"),
         "https://example.org/heat": Validators("example.org/heat"),
     }
+
+
+def test_pages_analysed_in_a_worker_give_the_same_index(tmp_path: Path, make_page) -> None:  # type: ignore[no-untyped-def]
+    from whoosh import index as whoosh_index
+
+    from indexer.model import Claim
+
+    text = "Massage eased lower back pain in a 2019 trial; ice and heat helped some readers. " * 6
+    claim = Claim(text="Massage eased lower back pain", start=0, end=29, type="efficacy", evidence="study", treatments=("massage-therapy",))
+    pages = [
+        make_page(f"p{i}", f"Page {i} on massage", text, f"Second paragraph {i} about stretching. " * 20,
+                  treatments=("massage-therapy", "heat-therapy"), conditions=("lower-back-pain",), claims=[claim], headings=["Evidence"])
+        for i in range(3)
+    ]
+
+    def content(index: Path) -> tuple[list, dict, list, list]:  # type: ignore[type-arg]
+        ix = whoosh_index.open_dir(str(store.live_dir(index)))
+        with ix.reader() as r:
+            stored = list(r.all_stored_fields())
+            postings = {(f, t): list(r.postings(f, t).all_items()) for f, t in r.all_terms()}
+            lengths = [(d, f, r.doc_field_length(d, f)) for d in r.all_doc_ids() for f in ("title", "heading", "text", "treatment")]
+            columns = [list(r.column_reader(c)) for c in ("page_id", "position")]
+        ix.close()
+        return stored, postings, lengths, columns
+
+    with store.open_writer(tmp_path / "plain") as w:
+        for page in pages:
+            w.put_page(page)
+    with store.open_writer(tmp_path / "analysed") as w:
+        for page in pages:
+            w.put_page(page, store.analyze_page(page))
+    plain, analysed = content(tmp_path / "plain"), content(tmp_path / "analysed")
+    assert plain[1] and plain == analysed
+    index = Index.open(tmp_path / "analysed", settings=_settings(tmp_path / "analysed"))
+    assert index.search("massage", treatment=["massage-therapy"]).total == Index.open(tmp_path / "plain", settings=_settings(tmp_path / "plain")).search("massage", treatment=["massage-therapy"]).total > 0
