@@ -13,6 +13,8 @@ and a re-run continues from the manifest.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -131,14 +133,47 @@ class _Inline:
         return run_job(self.job)
 
 
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie that nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # pragma: no cover - no /proc: ask the OS
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        return False
+
+
+def _orphan_watch(ingest: int) -> None:
+    """Pool initializer: a worker ends when the ingest that started it is gone.
+
+    A SIGKILLed ingest cannot tell its workers to stop, and they would wait for work for
+    ever (the forkserver between them stays too, as long as they hold its pipe).
+    """
+
+    def watch() -> None:
+        while not _gone(ingest):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 def _pool(workers: int) -> Executor:
     """A process pool; forkserver where there is one: no threads are copied into workers,
     and each worker starts from a process that has imported the pipeline already."""
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["indexer.pipeline"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        ctx: Any = multiprocessing.get_context("spawn")
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["indexer.pipeline"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan_watch, initargs=(os.getpid(),))
 
 
 class _Jobs:

@@ -344,6 +344,44 @@ def crash_run(work: Path, pages: int, kills: int, seed: int, sample: int = 10, l
     return figures
 
 
+def _proc_table() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state letter) of every process, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            table[int(entry)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below pid (its worker processes, the forkserver between)."""
+    table = _proc_table()
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _state) in table.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def still_running(pids: set[int], wait: float = 10.0) -> set[int]:
+    """Those of pids still alive (not zombies) after up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        table = _proc_table()
+        alive = {p for p in pids if p in table and table[p][1] != "Z"}
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
 def first_ingest_kill(work: Path, pages: int = 400, commit_pages: int = 25, log: Callable[[str], None] = print) -> dict[str, Any]:
     """SIGKILL a long first ingest once it has committed about half its pages; then re-run.
 
@@ -370,9 +408,16 @@ def first_ingest_kill(work: Path, pages: int = 400, commit_pages: int = 25, log:
             errfile.seek(0)
             raise AssertionError(f"the ingest ended before it could be killed (exit {proc.returncode}): "
                                  f"{errfile.read().decode('utf-8', 'replace')[-1000:]}")
+        workers = descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     killed_at = time.monotonic() - started
+    # the ingest's worker processes end with it: none waits for work for ever
+    orphans = still_running(workers)
+    if orphans:
+        for pid in orphans:
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"{len(orphans)} of the killed ingest's {len(workers)} worker processes kept running")
     kept = index_state(index)
     state = corpus.state()
     if not kept or any(state.get(p) != sha for p, sha in kept.items()):
@@ -386,7 +431,7 @@ def first_ingest_kill(work: Path, pages: int = 400, commit_pages: int = 25, log:
     report = json.loads(again.stdout)
     final = index_state(index)
     dups = duplicate_passages(index)
-    figures = {"pages": pages, "killed_at": round(killed_at, 2), "kept": len(kept), "rerun_added": report["added"],
+    figures = {"pages": pages, "killed_at": round(killed_at, 2), "kept": len(kept), "workers_ended": len(workers), "rerun_added": report["added"],
                "rerun_unchanged": report["unchanged"], "final_pages": len(final), "duplicates": dups, "searches": searches}
     if final != state or dups or report["unchanged"] != len(kept) or report["added"] != pages - len(kept):
         raise AssertionError(f"after the re-run: {figures}")

@@ -37,6 +37,7 @@ def test_killed_first_ingest_keeps_its_checkpoints_and_the_rerun_adds_each_page_
     assert 0 < figures["kept"] < 240
     assert figures["final_pages"] == 240 and figures["duplicates"] == 0
     assert figures["rerun_unchanged"] == figures["kept"]
+    assert figures["workers_ended"] >= 2  # a forkserver and its workers were there, and ended with the ingest
 
 
 @pytest.fixture(scope="module")
