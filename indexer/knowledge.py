@@ -143,6 +143,20 @@ def _negated(toks: Sequence[str], cues: _Cues) -> bool:
     return False
 
 
+def _agenda_first(hits: dict[str, list[int]]) -> bool:
+    """Whether a recommendation, aim or call for research opens before any finding, effect or caution.
+
+    "Studies are needed to determine whether X reduces Y" states no finding; "X reduced Y;
+    further studies are needed" does, and "You should avoid X" is a caution.
+    """
+    agenda = hits.get("finding.agenda")
+    if not agenda:
+        return False
+    kinds = ("finding.association", "finding.change", "caution.strong", "efficacy.positive", "efficacy.negative")
+    stated = [i for k in kinds for i in hits.get(k, ())]
+    return not stated or min(agenda) < min(stated)
+
+
 def _statistic(text: str, toks: Sequence[str], hits: dict[str, list[int]], cues: _Cues) -> tuple[bool, bool]:
     """(strong, weak): a percentage, ratio or statistic phrase; or a count of people."""
     strong = bool(_PERCENT.search(text) or _RATIO.search(text) or "statistic.phrases" in hits)
@@ -229,6 +243,10 @@ def classify_sentence(
     if study and "study_design.setup" in hits and not result:
         return None  # a study's set-up, not its finding
 
+    finding = "finding.association" in hits or "finding.change" in hits
+    if _agenda_first(hits):
+        return None  # a recommendation, aim or call for research, not a finding
+
     efficacy_pos = "efficacy.positive" in hits
     efficacy_neg = "efficacy.negative" in hits
     comp = any(k in hits for k in ("comparison.positive", "comparison.negative", "comparison.equal"))
@@ -248,6 +266,8 @@ def classify_sentence(
         fired.append("mechanism")
     if (efficacy_pos or efficacy_neg) and (treatments or study):
         fired.append("efficacy")
+    if finding and "efficacy" not in fired:
+        fired.append("efficacy")  # a stated finding: exposure related to an outcome
     if "mechanism.weak" in hits and treatments and "mechanism" not in fired and "efficacy" in fired:
         fired.append("mechanism")
     if "caution.weak" in hits and treatments and "caution" not in fired:

@@ -276,3 +276,49 @@ def test_authors_own_results_suggest_is_not_a_hedge():
     assert not claim("Our results suggest that yoga reduces chronic back pain.").hedged
     assert claim("Studies suggest that yoga reduces chronic back pain.").hedged
     assert claim("Our results suggest that yoga may reduce chronic back pain.").hedged
+
+
+# -- findings stated without a vocabulary treatment (scientific prose) -------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Regular walking was associated with fewer days off work.",  # association
+        "Poor sleep is linked to higher pain scores in older adults.",  # linked to
+        "Desk height correlated with neck stiffness in call-centre staff.",  # correlation
+        "Long commutes were an independent predictor of sick leave.",  # predictor
+        "Heavy lifting led to more frequent flare-ups among warehouse staff.",  # led to
+        "Daily stretching resulted in better posture scores.",  # resulted in
+    ],
+)
+def test_stated_findings_are_claims(sentence):
+    c = claim(sentence)
+    assert c.type == "efficacy"
+    assert not c.hedged
+
+
+def test_more_likely_compares_groups_and_does_not_hedge():
+    assert not claim("Office workers who sat longest were more likely to report neck stiffness.").hedged
+    assert claim("Poor sleep may be associated with worse back pain.").hedged
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Further studies are needed to find out whether yoga reduces pain.",  # call for research
+        "Larger trials are required to determine the effect of cupping on sleep.",  # call
+        "The aim of this study was to examine links between posture and pain.",  # aim
+        "We recommend that clinics ask about sleep at every visit.",  # recommendation
+        "Screening for depression should be considered before spinal surgery.",  # recommendation
+        "The lower back carries most of the weight of the upper body.",  # 'lower' is not a finding
+    ],
+)
+def test_agenda_is_not_a_claim(sentence):
+    assert classify_sentence(sentence) is None
+
+
+def test_finding_before_a_call_for_research_stays_a_claim():
+    claim("Poor sleep was associated with worse back pain, but more research is needed.")
+    # a caution or an effect that opens the sentence is not an agenda either
+    assert claim("People with a bleeding disorder should also avoid deep massage.").type == "caution"
