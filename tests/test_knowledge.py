@@ -290,6 +290,9 @@ def test_authors_own_results_suggest_is_not_a_hedge():
         "Long commutes were an independent predictor of sick leave.",  # predictor
         "Heavy lifting led to more frequent flare-ups among warehouse staff.",  # led to
         "Daily stretching resulted in better posture scores.",  # resulted in
+        "Smokers had higher pain scores than non-smokers.",  # comparison of groups
+        "Pain after surgery was lower in the group that walked early.",  # was lower
+        "Mood had a strong effect on reported pain.",  # effect on
     ],
 )
 def test_stated_findings_are_claims(sentence):
@@ -322,3 +325,8 @@ def test_finding_before_a_call_for_research_stays_a_claim():
     claim("Poor sleep was associated with worse back pain, but more research is needed.")
     # a caution or an effect that opens the sentence is not an agenda either
     assert claim("People with a bleeding disorder should also avoid deep massage.").type == "caution"
+
+
+def test_finding_negated():
+    assert claim("Cold weather did not affect the number of flare-ups.").polarity == "negative"
+    assert classify_sentence("Most of the strain in the lower back comes from bending.") is None
