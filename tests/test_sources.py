@@ -143,3 +143,18 @@ def test_a_jsonl_gzip_bomb_without_newlines_is_given_up_with_a_reason(tmp_path: 
     assert [p.page_id for p in pages] == ["a"]
     assert [(e.source.rsplit("/", 1)[-1], e.reason) for e in errors] == [("bomb.jsonl.gz:2", "too-large")]
     assert "rest of the file" in errors[0].detail
+
+
+def test_decode_valid_utf8_takes_the_fast_way_unless_another_charset_is_declared() -> None:
+    from indexer.sources import decode
+
+    text = "Heat \u2013 then movement \u00e9"
+    assert decode(text.encode("utf-8"), is_html=True) == (text, "utf-8")
+    assert decode(b"\xef\xbb\xbf" + text.encode("utf-8"), is_html=False) == (text, "utf-8")
+    # bytes that are also valid UTF-8 still follow the page's own declaration
+    latin = b'<meta charset="iso-8859-1"><p>caf\xc3\xa9</p>'
+    decoded, encoding = decode(latin, is_html=True)
+    assert "caf\u00c3\u00a9" in decoded and encoding != "utf-8"
+    # UTF-16 with its BOM is not valid UTF-8 and goes through the BOM sniffing
+    decoded, encoding = decode("\ufeffsciatica".encode("utf-16"), is_html=False)
+    assert decoded == "sciatica" and encoding.startswith("utf-16")
