@@ -2,7 +2,7 @@
 
 The pipeline is unchanged: `pipeline.ingest_stream` reads the sources here, skips pages
 whose hash the index already holds, and hands each site batch to an executor; with Dask
-that executor is the cluster's (`Client.get_executor`), so `pipeline.process_batch` (pure,
+that executor is the cluster's (`Client.get_executor`), so `pipeline.run_job` (pure,
 picklable) runs on the workers while this process keeps the one writer (one per shard on
 the xapian backend, pages routed by id) and its checkpoints. A worker that dies takes its
 batch with it; the scheduler runs the batch again on another worker, and the results are
