@@ -348,8 +348,10 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
 
 
 def _print_settings() -> int:
+    name_width = max(len(s.env) for s in SETTINGS)
+    value_width = max(len(str(s.default)) for s in SETTINGS if len(str(s.default)) <= 24)
     for s in SETTINGS:
-        print(f"{s.env:<24} {str(s.default):<18} {s.help}")
+        print(f"{s.env:<{name_width}}  {str(s.default):<{value_width}}  {s.help}")
     return 0
 
 

@@ -106,3 +106,15 @@ def test_claims(built_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "indexer.cli", "settings"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "RELIEF_INDEX" in proc.stdout
+
+
+def test_settings_listing_keeps_its_columns() -> None:
+    """Every help text starts in the same column, however long a variable's name."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "indexer.cli", "settings"], capture_output=True, text=True, check=True).stdout
+    rows = [line for line in out.splitlines() if line.startswith("RELIEF_")]
+    assert len(rows) > 20
+    starts = {line.index(name) for line in rows for name in ["Folder of the Whoosh index", "Requests in flight to one host"] if name in line}
+    assert len(starts) == 1, out
