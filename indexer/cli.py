@@ -88,7 +88,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from .crawl import crawl_into_index, options_from_settings
 
-    options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope)
+    options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
+                                    robots_sitemaps=False if args.no_sitemaps else None)
     progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(None)
     try:
         run = crawl_into_index(args.urls, settings, options, rebuild=args.rebuild, prune=args.prune, progress=progress)
@@ -109,6 +110,9 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             f"{stats.gone} gone (404/410), {stats.failed} failed, {stats.duplicates} duplicates"
             + (f"; {stats.over_max_pages} more left out by --max-pages" if stats.over_max_pages else "")
         )
+        if stats.sitemaps:
+            named = f" ({stats.robots_sitemaps} named in robots.txt)" if stats.robots_sitemaps else ""
+            print(f"{stats.sitemaps} sitemap{'s' if stats.sitemaps != 1 else ''} read{named}")
         print(
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.removed} removed; {report.passages} passages, {report.claims} claims in {report.seconds:.2f}s"
@@ -306,6 +310,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--scope", action="append", metavar="PREFIX", help="only URLs under this prefix (repeatable; default: the start URLs' hosts)")
     p.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages (default: crawl_max_pages)")
     p.add_argument("--max-depth", type=int, metavar="N", help="follow links at most N steps from a start page or sitemap entry")
+    p.add_argument("--no-sitemaps", action="store_true", help="do not read the sitemaps a start page's robots.txt names")
     p.add_argument("--prune", action="store_true", help="remove pages that now answer 404 or 410")
     p.add_argument("--rebuild", action="store_true", help="build a new index beside the live one and swap (fetches every page)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any URL failed")

@@ -44,13 +44,15 @@ TRAPS = {
     "/guide/": "page",
 }
 
+ORPHAN = "/unlinked/stretches.html"  # with orphan=True: listed in the sitemap, linked from no page
 WRONG_CHARSET_TEXT = "Ibuprofen – an NSAID – eases back pain for many; naïve users should read the café leaflet."
 
 
 class CrawlSite:
     def __init__(self, corpus: Path, *, latency: float = 0.0, crawl_delay: float | None = None, slow_seconds: float = 2.0,
-                 extra_pages: int = 0):
+                 extra_pages: int = 0, orphan: bool = False):
         self.corpus = corpus
+        self.orphan = orphan
         self.latency = latency
         self.crawl_delay = crawl_delay
         self.slow_seconds = slow_seconds
@@ -117,7 +119,8 @@ class CrawlSite:
                 f"<sitemap><loc>{self.base}/sitemaps/pages.xml.gz</loc></sitemap></sitemapindex>").encode()
 
     def sitemap(self) -> bytes:
-        entries = "".join(f"<url><loc>{self.base}{html.escape(p)}</loc><lastmod>2026-11-02</lastmod></url>" for p in self.pages)
+        paths = [*self.pages, ORPHAN] if self.orphan else list(self.pages)
+        entries = "".join(f"<url><loc>{self.base}{html.escape(p)}</loc><lastmod>2026-11-02</lastmod></url>" for p in paths)
         return gzip.compress(f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'.encode())
 
     def robots(self) -> bytes:
@@ -203,6 +206,8 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
                     return self.send(304, b"", headers={"ETag": etag})
                 ctype = "text/plain; charset=utf-8" if path.endswith(".txt") else "text/html; charset=utf-8"
                 return self.send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
+            if path == ORPHAN and site.orphan:
+                return self.send(200, article("Stretches", "Gentle stretches each morning eased stiffness in the lower back."))
             if path == "/private/secret.html":
                 return self.send(200, article("Secret", "Nobody should index this page."))
             if path == "/gone":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawl_site import TRAPS, WRONG_CHARSET_TEXT, CrawlSite
+from crawl_site import ORPHAN, TRAPS, WRONG_CHARSET_TEXT, CrawlSite
 from indexer.config import load_settings
 from indexer.crawl import CrawlOptions, CrawlStats, Gone, Unchanged, Validators, crawl, options_from_settings
 from indexer.crawl.fetch import error_reason
@@ -125,6 +125,26 @@ def test_a_sitemap_index_and_gzipped_sitemap_give_the_pages(site):
     assert not [i for i in items if not isinstance(i, RawPage)]
 
 
+def test_sitemaps_named_in_robots_txt_are_read_when_starting_from_a_page():
+    with CrawlSite(CORPUS, orphan=True) as site:
+        items, stats = run([site.url("/")], replace(FAST, max_depth=0))
+        hits = dict(site.hits)
+        assert set(pages_of(items)) == site.page_urls() | {site.url("/"), site.url(ORPHAN)}
+        assert stats.robots_sitemaps == 1 and stats.sitemaps == 2
+        assert hits["/robots.txt"] == 1 and hits["/sitemap.xml"] == 1 and hits[ORPHAN] == 1
+
+        # under a --scope prefix, the sitemap's other pages stay out
+        items, _ = run([site.url("/pages/back-pain.html")], replace(FAST, max_depth=0, scope=(site.url("/pages/"),)))
+        assert set(pages_of(items)) == site.page_urls()
+
+        # switched off, or when the start URL is a sitemap itself, robots.txt adds nothing
+        site.hits.clear()
+        items, stats = run([site.url("/")], replace(FAST, max_depth=1, robots_sitemaps=False))
+        assert site.url(ORPHAN) not in pages_of(items) and stats.sitemaps == 0 and "/sitemap.xml" not in site.hits
+        items, stats = run([site.url("/sitemaps/pages.xml.gz")], replace(FAST, max_depth=0))
+        assert stats.robots_sitemaps == 0 and stats.sitemaps == 1 and site.url(ORPHAN) in pages_of(items)
+
+
 def test_recrawl_sends_validators_and_unchanged_pages_are_not_downloaded(site, full_crawl):
     pages = pages_of(full_crawl[0])
     known = {u: Validators(p.page_id, p.etag, p.last_modified) for u, p in pages.items() if p.etag}
@@ -161,7 +181,7 @@ def test_scope_prefix_max_depth_and_max_pages(site):
     assert urls <= site.page_urls() | {site.url("/")}
     assert not any(isinstance(i, IngestError) and "/loop/" in i.source for i in items)
 
-    items, _ = run([site.url("/")], replace(FAST, max_depth=0))
+    items, _ = run([site.url("/")], replace(FAST, max_depth=0, robots_sitemaps=False))
     assert set(pages_of(items)) == {site.url("/")}
 
     items, stats = run([site.url("/")], replace(FAST, max_pages=5))

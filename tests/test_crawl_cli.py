@@ -159,3 +159,16 @@ def test_a_killed_crawl_keeps_its_checkpoints_and_the_rerun_fetches_only_the_res
         ids = [fields["passage_id"] for _, fields in index.generation.reader.iter_docs()]
     index.close()
     assert len(ids) == len(set(ids))  # no passage stored twice
+
+
+def test_crawl_from_the_home_page_reads_the_sitemap_robots_txt_names(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
+    from crawl_site import ORPHAN
+
+    with CrawlSite(CORPUS, orphan=True) as site:
+        code, out, err = run(capsys, "crawl", site.url("/"), "--index", str(tmp_path / "off"), "--max-depth", "0", "--no-sitemaps", "--json", *FAST)
+        assert code == 0, err
+        assert json.loads(out)["crawl"]["sitemaps"] == 0 and site.hits[ORPHAN] == 0
+        code, out, err = run(capsys, "crawl", site.url("/"), "--index", str(tmp_path / "on"), "--max-depth", "0", *FAST)
+        assert code == 0, err
+    assert "2 sitemaps read (1 named in robots.txt)" in out
+    assert site.url(ORPHAN) in store.read_validators(tmp_path / "on")

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Literal, Mapping
 
 from ..model import IngestError, RawPage, Validators
@@ -65,6 +65,7 @@ class _Outcome:
     sitemap: Sitemap | None = None
     canonical: str = ""  # the page says it is a copy of this URL: fetch that one instead
     duplicate: bool = False  # another thread fetched (or is fetching) this URL already
+    robots_sitemaps: tuple[str, ...] = ()  # `Sitemap:` lines of a start page's robots.txt
 
 
 @dataclass
@@ -77,7 +78,8 @@ class CrawlStats:
     gone: int = 0
     failed: int = 0
     duplicates: int = 0  # pages reached under a second URL (redirect or rel=canonical)
-    sitemaps: int = 0
+    sitemaps: int = 0  # sitemaps read (given, named in robots.txt, or listed in a sitemap index)
+    robots_sitemaps: int = 0  # of those, sitemaps found through robots.txt `Sitemap:` lines
     over_max_pages: int = 0  # URLs found but left out by max_pages
     failures: list[IngestError] = field(default_factory=list)
 
@@ -170,6 +172,12 @@ def _settle(
 ) -> CrawlItem | None:
     """Queue what a visit found and decide what, if anything, it yields."""
     task = outcome.task
+    for named in outcome.robots_sitemaps:
+        url = normalize_url(named, task.url)
+        if url and url not in seen:
+            seen.add(url)
+            stats.robots_sitemaps += 1
+            frontier.append(_Task("sitemap", url))
     if outcome.sitemap is not None:
         stats.sitemaps += 1
         for child in outcome.sitemap.children:
@@ -250,6 +258,15 @@ class _Worker:
         chain = [url]
         if not self._claim(url):
             return _Outcome(task, duplicate=True)
+        outcome = self._follow(task, url, accept, chain)
+        if task.kind == "start" and self.options.robots_sitemaps and not looks_like_sitemap(task.url):
+            # a site's own list of its pages, as other crawlers read it: only its robots.txt names it
+            named = self.robots.get(origin(task.url)).sitemaps
+            if named:
+                outcome = replace(outcome, robots_sitemaps=named)
+        return outcome
+
+    def _follow(self, task: _Task, url: str, accept: frozenset[str], chain: list[str]) -> _Outcome:
         while True:
             refused = self._allowed(url)
             if refused is not None:

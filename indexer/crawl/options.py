@@ -22,6 +22,7 @@ class CrawlOptions:
     max_page_bytes: int = 20 * 1024 * 1024
     scope: tuple[str, ...] = ()  # URL prefixes; empty: the hosts of the start URLs
     revisit_known: bool = True  # fetch every known URL in scope again (conditionally)
+    robots_sitemaps: bool = True  # read the sitemaps a start page's robots.txt names
 
 
 def options_from_settings(settings: Settings, **overrides: object) -> CrawlOptions:
