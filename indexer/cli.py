@@ -107,7 +107,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(
             f"{stats.requested} URLs fetched: {stats.pages} pages, {stats.unchanged} not modified (304), "
-            f"{stats.gone} gone (404/410), {stats.failed} failed, {stats.duplicates} duplicates"
+            f"{stats.gone} gone (404/410), {stats.noindex} noindex, {stats.failed} failed, {stats.duplicates} duplicates"
             + (f"; {stats.over_max_pages} more left out by --max-pages" if stats.over_max_pages else "")
         )
         if stats.sitemaps:
@@ -125,7 +125,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if stats.pages + stats.unchanged == 0:
         print("relief: the crawl reached no page; see the reasons above", file=sys.stderr)
         return 1
-    return 1 if report.skipped and args.strict else 0
+    failed = [e for e in report.skipped if e.reason != "noindex"]  # a page kept out at its site's wish is no failure
+    return 1 if failed and args.strict else 0
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,7 +312,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--max-pages", type=int, metavar="N", help="fetch at most N pages (default: crawl_max_pages)")
     p.add_argument("--max-depth", type=int, metavar="N", help="follow links at most N steps from a start page or sitemap entry")
     p.add_argument("--no-sitemaps", action="store_true", help="do not read the sitemaps a start page's robots.txt names")
-    p.add_argument("--prune", action="store_true", help="remove pages that now answer 404 or 410")
+    p.add_argument("--prune", action="store_true", help="remove pages that now answer 404 or 410, or ask not to be indexed")
     p.add_argument("--rebuild", action="store_true", help="build a new index beside the live one and swap (fetches every page)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any URL failed")
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")

@@ -42,6 +42,10 @@ TRAPS = {
     "/download": "not-html",
     "/wrong-charset": "page",
     "/guide/": "page",
+    "/noindex/meta": "noindex",  # its link to /noindex/linked is followed
+    "/noindex/header": "noindex",  # X-Robots-Tag: noindex, on plain text
+    "/noindex/none": "noindex",  # content="none": its link to /noindex/unfollowed is not followed
+    "/noindex/other-bot": "page",  # X-Robots-Tag for another crawler only
 }
 
 ORPHAN = "/unlinked/stretches.html"  # with orphan=True: listed in the sitemap, linked from no page
@@ -208,6 +212,8 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
                 return self.send(200, body, ctype, {"ETag": etag, "Last-Modified": LAST_MODIFIED})
             if path == ORPHAN and site.orphan:
                 return self.send(200, article("Stretches", "Gentle stretches each morning eased stiffness in the lower back."))
+            if path.startswith("/noindex/"):
+                return self.noindex(path)
             if path == "/private/secret.html":
                 return self.send(200, article("Secret", "Nobody should index this page."))
             if path == "/gone":
@@ -252,6 +258,23 @@ def _handler(site: CrawlSite) -> type[BaseHTTPRequestHandler]:
                 return self.send(200, article("Wrong charset", WRONG_CHARSET_TEXT).replace(b"<meta charset='utf-8'>", b""), "text/html; charset=iso-8859-1")
             if path == "/image.png":
                 return self.send(200, b"\x89PNG\r\n", "image/png")
+            return self.send(404, b"no such page")
+
+        def noindex(self, path: str) -> None:
+            if path == "/noindex/meta":
+                body = article("Members only", "Our members' digest on back pain. <a href='/noindex/linked'>Open letter</a>",
+                               '<meta name="Robots" content="NOINDEX">')
+                return self.send(200, body)
+            if path == "/noindex/header":
+                return self.send(200, b"Draft notes on lumbar supports, not for search engines.", "text/plain; charset=utf-8",
+                                 {"X-Robots-Tag": "noarchive, noindex"})
+            if path == "/noindex/none":
+                body = article("Staff", "Staff rota. <a href='/noindex/unfollowed'>Rota archive</a>", '<meta name="robots" content="none">')
+                return self.send(200, body)
+            if path == "/noindex/other-bot":
+                return self.send(200, article("Posture", "Good posture at a desk spares the lower back."), headers={"X-Robots-Tag": "otherbot: noindex"})
+            if path in ("/noindex/linked", "/noindex/unfollowed"):
+                return self.send(200, article("Open letter", "An open letter on waiting times for physiotherapy."))
             return self.send(404, b"no such page")
 
         def stream(self, size: int, chunked: bool) -> None:

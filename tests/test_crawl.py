@@ -71,6 +71,8 @@ def test_every_trap_ends_as_expected(site, full_crawl):
             assert url in gone and gone[url].error.reason == "status", path
         elif expected == "duplicate":
             assert url not in pages and url not in failures, path
+        elif expected == "noindex":
+            assert url in gone and gone[url].error.reason == "noindex" and url not in pages, path
         else:
             assert url in failures, path
             assert failures[url].reason == expected, (path, failures[url])
@@ -78,6 +80,17 @@ def test_every_trap_ends_as_expected(site, full_crawl):
     assert site.url("/canon/b") in pages  # a canonical loop loses no page
     assert hits["/pages/back-pain.html"] == 1  # also reached by a redirect from /moved, fetched once
     assert "410" in gone[site.url("/removed")].error.detail
+    assert stats.noindex == 3 and stats.gone == len(gone) - 3
+
+
+def test_noindex_pages_stay_out_but_their_links_are_followed_unless_nofollow(site, full_crawl):
+    items, _, hits = full_crawl
+    pages = pages_of(items)
+    gone = {g.url: g for g in items if isinstance(g, Gone)}
+    assert site.url("/noindex/linked") in pages  # linked only from a noindex page
+    assert hits.get("/noindex/unfollowed", 0) == 0  # linked only from a "none" (noindex, nofollow) page
+    assert "X-Robots-Tag" in gone[site.url("/noindex/header")].error.detail
+    assert "meta" in gone[site.url("/noindex/meta")].error.detail
 
 
 def test_robots_disallowed_page_is_never_requested(full_crawl):

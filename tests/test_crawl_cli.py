@@ -50,17 +50,25 @@ def test_crawl_then_recrawl_with_prune(tmp_path: Path, capsys: pytest.CaptureFix
         code, out, _ = run(capsys, "search", "acupuncture", "--index", idx, "--json")
         assert code == 0 and any(r["url"] == site.url("/pages/acupuncture-for-back-pain.html") for r in json.loads(out)["results"])
 
-        removed = "/pages/back-pain-relief.html"
+        assert reasons[site.url("/noindex/meta")] == "noindex"
+        assert site.url("/noindex/meta") not in validators and site.url("/noindex/linked") in validators
+
+        removed, hidden = "/pages/back-pain-relief.html", "/pages/acupuncture-for-back-pain.html"
         del site.pages[removed]
+        site.pages[hidden] = site.pages[hidden].replace(b"<head>", b'<head><meta name="robots" content="noindex">', 1)
+        assert b"noindex" in site.pages[hidden]
         site.hits.clear()
         code, out, err = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, "--json", "--prune", "--max-depth", "0", *FAST)
         assert code == 0, err
         again = json.loads(out)
         assert again["added"] == 0 and again["updated"] == 0, json.dumps([again, first])
-        assert again["removed"] == 1
-        assert again["unchanged"] >= len(site.pages)
-        assert sum(site.not_modified.values()) >= len(site.pages)
-        assert site.url(removed) not in store.read_validators(idx)
+        assert again["removed"] == 2 and again["crawl"]["noindex"] == 1 and again["crawl"]["gone"] == 1
+        assert {e["source"]: e["reason"] for e in again["skipped"]}[site.url(hidden)] == "noindex"
+        assert again["unchanged"] >= len(site.pages) - 1
+        assert sum(site.not_modified.values()) >= len(site.pages) - 1
+        assert site.url(removed) not in store.read_validators(idx) and site.url(hidden) not in store.read_validators(idx)
+        code, out, _ = run(capsys, "search", "acupuncture", "--index", idx, "--json")
+        assert code == 0 and not any(r["url"] == site.url(hidden) for r in json.loads(out)["results"])
         code, out, _ = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, *FAST, "--max-depth", "0")
         assert code == 0 and "unchanged" in out
 
@@ -170,5 +178,9 @@ def test_crawl_from_the_home_page_reads_the_sitemap_robots_txt_names(tmp_path: P
         assert json.loads(out)["crawl"]["sitemaps"] == 0 and site.hits[ORPHAN] == 0
         code, out, err = run(capsys, "crawl", site.url("/"), "--index", str(tmp_path / "on"), "--max-depth", "0", *FAST)
         assert code == 0, err
-    assert "2 sitemaps read (1 named in robots.txt)" in out
+        assert "2 sitemaps read (1 named in robots.txt)" in out
+        # --strict: a page kept out by noindex is the site's wish, not a failure
+        code, out, err = run(capsys, "crawl", site.url("/noindex/meta"), "--index", str(tmp_path / "on"), "--no-sitemaps", "--strict", *FAST)
+        assert code == 0, err
+        assert "1 noindex" in out and "noindex/meta: noindex" in out
     assert site.url(ORPHAN) in store.read_validators(tmp_path / "on")

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from indexer.crawl.pages import decode_body, links_and_canonical
+from indexer.crawl.pages import agent_token, decode_body, header_directives, links_and_canonical, read_signals
 from indexer.crawl.sitemaps import Sitemap, parse_sitemap
 from indexer.crawl.urls import make_scope, normalize_url, page_id_for_url
 from indexer.model import IngestError
@@ -97,3 +97,21 @@ def test_bad_sitemaps_are_errors_and_entities_do_not_expand():
     big = gzip.compress(_urlset(*(f"https://e.org/{n}" for n in range(2000))))
     result = parse_sitemap(big, "s", 1000)
     assert isinstance(result, IngestError) and result.reason == "too-large"
+
+
+def test_robots_directives_from_meta_tags_and_headers():
+    html = ('<html><head><meta name="ROBOTS" content="NoIndex, max-snippet:20"><meta name="otherbot" content="nofollow">'
+            '<meta name="relief-index" content="nofollow"></head><body><a href="/a">a</a></body></html>')
+    signals = read_signals(html, "https://example.org/", "relief-index")
+    assert signals.directives >= {"noindex", "nofollow"} and signals.links == ("https://example.org/a",)
+    assert "nofollow" not in read_signals(html, "https://example.org/", "otherbot-not").directives
+    assert read_signals('<meta name="robots" content="none">', "https://e.org/").directives >= {"noindex", "nofollow"}
+    assert read_signals('<meta name="description" content="noindex">', "https://e.org/").directives == frozenset()
+
+    token = agent_token("relief-index/0.1 (health page indexer)")
+    assert token == "relief-index"
+    assert header_directives(["noindex"], token) == {"noindex"}
+    assert header_directives(["otherbot: noindex, nofollow"], token) == frozenset()
+    assert header_directives(["otherbot: noindex", "relief-index: nofollow"], token) == {"nofollow"}
+    assert header_directives(["unavailable_after: 25 Jun 2030 15:00:00 GMT, noindex"], token) >= {"noindex"}
+    assert header_directives(["noarchive, otherbot: noindex"], token) == {"noarchive"}

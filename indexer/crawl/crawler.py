@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Literal, Mapping
 from ..model import IngestError, RawPage, Validators
 from .fetch import REDIRECTS, Answer, Fetcher
 from .options import CrawlOptions
-from .pages import build_page, links_and_canonical
+from .pages import PageSignals, agent_token, build_page, header_directives, read_signals
 from .robots import RobotsCache
 from .rules import rules
 from .sitemaps import Sitemap, parse_sitemap
@@ -36,7 +36,8 @@ class Unchanged:
 
 @dataclass(frozen=True)
 class Gone:
-    """The page answered 404 or 410; with --prune it leaves the index."""
+    """The page is not to be in the index: it answered 404 or 410, or asks not to be
+    indexed (noindex, `error.reason`); with --prune it leaves the index."""
 
     url: str
     page_id: str
@@ -75,7 +76,8 @@ class CrawlStats:
     requested: int = 0  # page URLs fetched or tried
     pages: int = 0
     unchanged: int = 0
-    gone: int = 0
+    gone: int = 0  # 404/410 answers
+    noindex: int = 0  # pages that ask not to be indexed (meta robots, X-Robots-Tag)
     failed: int = 0
     duplicates: int = 0  # pages reached under a second URL (redirect or rel=canonical)
     sitemaps: int = 0  # sitemaps read (given, named in robots.txt, or listed in a sitemap index)
@@ -218,7 +220,10 @@ def _settle(
         else:
             stats.unchanged += 1
     elif isinstance(item, Gone):
-        stats.gone += 1
+        if item.error.reason == "noindex":
+            stats.noindex += 1
+        else:
+            stats.gone += 1
     elif isinstance(item, IngestError):
         stats.failed += 1
         stats.failures.append(item)
@@ -315,14 +320,24 @@ class _Worker:
         if answer.content_type in rules().sitemap_types:
             return _Outcome(task, IngestError(url, "not-html", f"content type {answer.content_type}"), fetched_as=url)
         page = build_page(answer, url, page_id)
-        if not isinstance(page, RawPage) or page.kind != "html":
-            return _Outcome(task, page, identity=url if isinstance(page, RawPage) else "", fetched_as=url)
-        found, canonical = links_and_canonical(page.body, url)
+        if not isinstance(page, RawPage):
+            return _Outcome(task, page, fetched_as=url)
+        token = agent_token(self.options.user_agent)
+        header = header_directives(answer.robots_tags, token)
+        signals = read_signals(page.body, url, token) if page.kind == "html" else PageSignals()
+        directives = header | signals.directives
+        found = () if "nofollow" in directives else signals.links
+        if "noindex" in directives:
+            # the page asks to stay out of search results; its links are still followed
+            where = "its X-Robots-Tag header" if "noindex" in header else "a robots meta tag"
+            error = IngestError(url, "noindex", f"asks not to be indexed: noindex in {where}")
+            return _Outcome(task, Gone(url, page_id, error), identity=url, fetched_as=url, links=found)
+        canonical = signals.canonical
         if canonical and canonical != url and self.scope.contains(canonical) and not task.via_canonical and url not in self.known:
             # a copy (print view, tracking URL): the page is indexed from its canonical URL;
             # a page already indexed under this URL stays so (a canonical loop cannot flip it)
-            return _Outcome(task, fetched_as=url, links=tuple(found), canonical=canonical)
-        return _Outcome(task, page, identity=url, fetched_as=url, links=tuple(found))
+            return _Outcome(task, fetched_as=url, links=found, canonical=canonical)
+        return _Outcome(task, page, identity=url, fetched_as=url, links=found)
 
 
 def _is_sitemap(answer: Answer) -> bool:

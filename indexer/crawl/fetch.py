@@ -38,6 +38,7 @@ class Answer:
     location: str = ""
     etag: str = ""
     last_modified: str = ""
+    robots_tags: tuple[str, ...] = ()  # X-Robots-Tag headers, as sent
     body: bytes = b""
 
 
@@ -179,6 +180,7 @@ class Fetcher:
                 url=url, status=status, content_type=ctype, charset=charset,
                 location=r.headers.get("location", ""), etag=r.headers.get("etag", ""),
                 last_modified=r.headers.get("last-modified", ""),
+                robots_tags=tuple(r.headers.get_list("x-robots-tag")),
             )
             if not 200 <= status < 300:
                 return base

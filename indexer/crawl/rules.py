@@ -24,6 +24,7 @@ class CrawlRules:
     max_wait_seconds: float
     max_child_sitemaps: int
     max_sitemap_urls: int
+    valued_directives: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -42,4 +43,5 @@ def rules() -> CrawlRules:
         max_wait_seconds=float(http["max_wait_seconds"]),
         max_child_sitemaps=int(http["max_child_sitemaps"]),
         max_sitemap_urls=int(http["max_sitemap_urls"]),
+        valued_directives=frozenset(d.lower() for d in data["robots"]["valued_directives"]),
     )

@@ -1,10 +1,10 @@
 """A crawl into the index: the crawl's pages go through the same streaming ingest as files.
 
 `crawl_into_index` is what `relief crawl` calls. The ingest counts 304 answers as
-unchanged (their index entries stand) and lists 404/410 answers with their status.
-With `prune`, exactly the pages that answered 404/410 leave the index afterwards: not
-the pages this crawl did not reach (a time-out, --max-pages, another site in the same
-index), which `ingest_stream(prune=True)` would remove.
+unchanged (their index entries stand) and lists 404/410 answers with their status and
+noindex pages with the reason `noindex`. With `prune`, exactly those pages leave the
+index afterwards: not the pages this crawl did not reach (a time-out, --max-pages,
+another site in the same index), which `ingest_stream(prune=True)` would remove.
 """
 
 from __future__ import annotations
