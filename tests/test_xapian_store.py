@@ -204,3 +204,108 @@ def test_read_validators_over_local_shards(tmp_path: Path) -> None:
                        etag=f'"e{i}"') for i in range(4)]
     _write(settings, [*crawled, make_page("notes/ice", "Ice", "Ice packs after a strain.", url="file:///notes/ice.html")])
     assert backend.read_validators(settings) == {f"https://example.org/p{i}": Validators(f"example.org/p{i}", f'"e{i}"') for i in range(4)}
+
+
+def _rebuild(settings: Any, pages: list[Any]) -> None:
+    _write(settings, pages, rebuild=True)
+
+
+def _kinds(index: Any) -> tuple[set[str], int]:
+    """Which generation's pages one search saw ("old"/"new" prefixes), and how many."""
+    r = index.search("walking", per_page=100)
+    return {h.page_id.split("-")[0] for h in r.results}, r.total
+
+
+def _generation_pages(kind: str, n: int) -> list[Any]:
+    return [make_page(f"{kind}-{i}", f"{kind} page {i}", f"Walking eases back pain, note {kind} {i}. " * 3) for i in range(n)]
+
+
+def test_a_rebuild_shows_on_every_shard_at_once(tmp_path: Path) -> None:
+    """Readers on two xapian-tcpsrv shards search while rebuilds alternate two page sets:
+    every search sees only the old set or only the new one, never a mixture."""
+    import threading
+
+    from indexer.xapian.index import XapianIndex
+
+    old, new = _generation_pages("old", 16), _generation_pages("new", 10)
+    folders = [tmp_path / "s0", tmp_path / "s1"]
+    writing = load_settings(env={}, backend="xapian", shard_writers=",".join(map(str, folders)))
+    _rebuild(writing, old)
+    servers = [start_server([f]) for f in folders]
+    seen: list[tuple[frozenset[str], int]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    try:
+        index = XapianIndex.open(settings=load_settings(env={}, backend="xapian", shards=",".join(s.endpoint for s in servers)))
+        index.REFRESH_SECONDS = 0.0
+
+        def search() -> None:
+            try:
+                while not stop.is_set():
+                    index.refresh()
+                    kinds, total = _kinds(index)
+                    seen.append((frozenset(kinds), total))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        reader = threading.Thread(target=search)
+        reader.start()
+        for round_ in range(8):
+            _rebuild(writing, new if round_ % 2 == 0 else old)
+        stop.set()
+        reader.join(timeout=60)
+        assert not errors, errors
+        assert {kinds for kinds, _ in seen} == {frozenset({"old"}), frozenset({"new"})}
+        assert all((kinds, total) in {(frozenset({"old"}), len(old)), (frozenset({"new"}), len(new))} for kinds, total in seen)
+        index.close()
+    finally:
+        stop.set()
+        for s in servers:
+            s.stop()
+
+
+def test_a_rebuild_stopped_between_shards_is_never_searched_mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild whose second shard's writer dies before it commits leaves shard 0 rebuilt
+    and shard 1 old: readers say so clearly (never a mixed answer); a re-run heals it."""
+    from indexer.xapian.index import XapianIndex
+    from indexer.xapian.shards import ShardsDisagree, ShardUnavailable
+    from indexer.xapian.writer import open_shard_writers
+
+    old, new = _generation_pages("old", 16), _generation_pages("new", 10)
+    folders = [tmp_path / "s0", tmp_path / "s1"]
+    _rebuild(load_settings(env={}, backend="xapian", shard_writers=",".join(map(str, folders))), old)
+    readers = [start_server([f]) for f in folders]
+    writers = [start_server([f], writable=True) for f in folders]
+    try:
+        index = XapianIndex.open(settings=load_settings(env={}, backend="xapian", shards=",".join(s.endpoint for s in readers)))
+        index.REFRESH_SECONDS = 0.0
+        monkeypatch.setattr(XapianIndex, "SWAP_WAIT", 0.5)
+        assert _kinds(index) == ({"old"}, len(old))
+        remote = load_settings(env={}, backend="xapian", shard_writers=",".join(s.endpoint for s in writers))
+        with pytest.raises(ShardUnavailable, match="run the ingest again"):
+            with open_shard_writers(remote, rebuild=True) as w:
+                for p in new:
+                    w.put_page(p)
+                writers[1].stop()  # shard 0 commits, shard 1 cannot
+        for _ in range(3):
+            with pytest.raises(ShardsDisagree, match="different index generations"):
+                index.refresh()
+                _kinds(index)
+        fresh = load_settings(env={}, backend="xapian", shards=",".join(s.endpoint for s in readers))
+        with pytest.raises(ShardsDisagree, match=readers[1].endpoint):
+            XapianIndex.open(settings=fresh)
+        writers[1] = start_server([folders[1]], writable=True)
+        remote = load_settings(env={}, backend="xapian", shard_writers=",".join(s.endpoint for s in writers))
+        with pytest.raises(StoreError, match="--rebuild"):
+            _write(remote, new[:1])  # an incremental ingest refuses the split shards
+        _rebuild(remote, new)
+        index.refresh()
+        assert _kinds(index) == ({"new"}, len(new))
+        gen = index.stats()["generation"]
+        _write(remote, [make_page("new-x", "x", "Walking helps.")])
+        index.refresh()
+        assert index.stats()["generation"] == gen  # an incremental ingest keeps the generation
+        index.close()
+    finally:
+        for s in [*readers, *writers]:
+            s.stop()

@@ -5,7 +5,9 @@
 feedback statistics, stats), answered from the shards opened as one database. Passage ids
 are Xapian's document ids of that combined database. The spelling lexicon is read by the
 front end from the shards' `spell` terms (Xapian serves no spelling over remote) and kept
-for the generation. `reopen()` moves the database to the newest commit of every shard.
+for the generation. `reopen()` moves the database to the newest commit of every shard,
+and only to a state where every shard holds the same index generation (one rebuild), so a
+search never merges an old shard's passages with a rebuilt shard's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..search.snippets import Analyzed
 from ..store import IndexMissing
 from . import load
 from .documents import FIELD_PREFIX, PAGE_SLOT, facet_term, key_term, term
-from .shards import open_readers, read_layout
+from .shards import SWAP_WAIT_S, agreed_generation, open_shards, read_layout
 from .translate import Translator
 from .writer import LAST_INGEST
 
@@ -64,17 +66,19 @@ class _Lexicon:
 class XapianGeneration(Generation):
     """The shards as one database, and what searches remember about this state of it."""
 
-    def __init__(self, settings: Settings, ranking: Ranking, db: Any = None):  # noqa: super().__init__ opens Whoosh
+    def __init__(self, settings: Settings, ranking: Ranking, db: Any = None, parts: list[Any] | None = None, *, wait: float = SWAP_WAIT_S):  # noqa: super().__init__ opens Whoosh
         self.settings = settings
         self.ranking = ranking
         self.gen = Path(settings.index)
         self.layout = read_layout(settings)
-        if db is None:
+        if db is None or parts is None:
             missing = [str(r[0]) for r in self.layout if r[0].path is not None and not r[0].path.is_dir()]
             if missing:
                 raise IndexMissing(f"no xapian shard at {', '.join(missing)}; build the shards with `RELIEF_BACKEND=xapian relief ingest PATH`")
-            db = open_readers(self.layout)
+            db, parts = open_shards(self.layout)
         self.db = db
+        self.parts = parts
+        self.generation_id = agreed_generation(db, parts, self.layout, wait)
         self.searcher: Any = None
         self.meta: dict[str, Any] = {}
         self.xapian = load()
@@ -91,11 +95,12 @@ class XapianGeneration(Generation):
         self._stats: dict[str, Any] | None = None
         self._arrays = None
 
-    def reopen(self) -> "XapianGeneration":
-        """The newest commit of every shard: self when none changed, else a new generation."""
-        if not self.db.reopen():
+    def reopen(self, *, force: bool = False, wait: float = SWAP_WAIT_S) -> "XapianGeneration":
+        """The newest commit of every shard, once they all hold one generation: self when
+        none changed, else a new generation (`force`: new even if Xapian saw no change)."""
+        if not self.db.reopen() and not force:
             return self
-        return XapianGeneration(self.settings, self.ranking, self.db)
+        return XapianGeneration(self.settings, self.ranking, self.db, self.parts, wait=wait)
 
     def next_commit(self) -> "XapianGeneration":
         return self.reopen()
@@ -201,6 +206,7 @@ class XapianGeneration(Generation):
                 "size_bytes": size if len(local) == len(self.layout) else None,
                 "size_mb": round(size / 1e6, 2) if len(local) == len(self.layout) else None,
                 "last_ingest": _text(self.db.get_metadata(LAST_INGEST)) or None,
+                "generation": self.generation_id or None,
                 "segments": len(self.layout),
             }
         return dict(self._stats)

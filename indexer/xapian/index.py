@@ -36,7 +36,7 @@ from . import load
 from .documents import FIELD_PREFIX
 from .engine import XapianEngine
 from .generation import XapianGeneration
-from .shards import ShardUnavailable
+from .shards import SWAP_WAIT_S, ShardUnavailable
 from .translate import MAX_EXPANSION
 
 __all__ = ["XapianIndex"]
@@ -84,18 +84,40 @@ class XapianIndex(Index):
             self._load_data()
             old = self._gen
             if not isinstance(old, XapianGeneration):
-                self._gen = XapianGeneration(self.settings, self.ranking)
+                self._gen = self._open()
                 self._checked = time.monotonic()
                 return True
-            if time.monotonic() - self._checked < self.REFRESH_SECONDS:
+            if not self._split and time.monotonic() - self._checked < self.REFRESH_SECONDS:
                 return False
             self._checked = time.monotonic()
-            new = old.reopen()
-            if new is old:
-                return False
-            self._gen = new
-            old.release()
-            return True
+            return self._move(old)
+
+    # the shards disagreed on their generation at the last look: the state the database
+    # moved to is mixed, so it is never searched; every call looks again (without waiting)
+    _split = False
+
+    SWAP_WAIT = SWAP_WAIT_S  # seconds a reader waits for the shards to agree before it says so
+
+    def _wait(self) -> float:
+        return 0.0 if self._split else self.SWAP_WAIT
+
+    def _open(self) -> XapianGeneration:
+        wait, self._split = self._wait(), True
+        gen = XapianGeneration(self.settings, self.ranking, wait=wait)
+        self._split = False
+        return gen
+
+    def _move(self, old: XapianGeneration, force: bool = False) -> bool:
+        """To the newest state in which every shard holds one generation."""
+        wait, force = self._wait(), force or self._split
+        self._split = True
+        new = old.reopen(force=force, wait=wait)
+        self._split = False
+        if new is old:
+            return False
+        self._gen = new
+        old.release()
+        return True
 
     _down = False  # a reconnection failed: the next call tries again first
 
@@ -109,23 +131,26 @@ class XapianIndex(Index):
                     old.close()
                 except load().Error:
                     pass
-            self._gen = XapianGeneration(self.settings, self.ranking)
+            self._gen = self._open()
             self._down = False
 
     def _guard(self, call: Callable[[], T]) -> T:
         """A call, tried again once on newly opened shards when a server stopped answering
-        or a shard changed under it; a clear `ShardUnavailable` when that fails too."""
+        or a shard changed under it; a clear `ShardUnavailable` when that fails too, and
+        `ShardsDisagree` while the shards hold different generations."""
         xapian = load()
         for attempt in range(2):
             try:
                 if self._down:
                     self._reconnect()
+                elif self._split and isinstance(self._gen, XapianGeneration):
+                    with self._lock:
+                        self._move(self._gen, force=True)
                 return call()
             except xapian.DatabaseModifiedError:
                 with self._lock:
                     if isinstance(self._gen, XapianGeneration):
-                        self._gen.db.reopen()
-                        self._gen.release()
+                        self._move(self._gen, force=True)
             except (xapian.NetworkError, xapian.DatabaseClosedError) as exc:
                 if attempt:
                     raise ShardUnavailable(f"a shard server stopped answering ({exc.get_msg()}); the search was not answered. Check the servers in RELIEF_SHARDS") from exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,21 @@ from ..config import Settings
 from ..store import StoreError
 from . import load
 
-__all__ = ["Endpoint", "ShardUnavailable", "open_readers", "read_layout", "shard_of", "write_layout"]
+__all__ = ["GENERATION", "Endpoint", "ShardUnavailable", "ShardsDisagree", "agreed_generation", "open_readers", "open_shards", "read_layout", "shard_of", "write_layout"]
 
 _HOST_PORT = re.compile(r"^\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})$")
 CONNECT_MS = 3000  # a server that does not answer within this is reported down
 TIMEOUT_MS = 30000  # a query that gets no answer within this is reported failed
+GENERATION = "generation"  # each shard's metadata: the rebuild its contents belong to
+SWAP_WAIT_S = 10.0  # how long readers wait for every shard to reach one generation
 
 
 class ShardUnavailable(StoreError):
     """A shard server does not answer (and no replica of it does)."""
+
+
+class ShardsDisagree(ShardUnavailable):
+    """The shards hold different generations (a rebuild did not commit on every shard)."""
 
 
 @dataclass(frozen=True)
@@ -103,10 +110,45 @@ def open_shard(replicas: tuple[Endpoint, ...]) -> Any:
     raise ShardUnavailable("shard unavailable (" + "; ".join(problems) + "); start its xapian-tcpsrv, or list a replica as HOST:PORT|HOST:PORT in RELIEF_SHARDS")
 
 
-def open_readers(layout: list[tuple[Endpoint, ...]]) -> Any:
-    """Every shard as one database: Xapian merges the shards' matches with global statistics."""
+def open_shards(layout: list[tuple[Endpoint, ...]]) -> tuple[Any, list[Any]]:
+    """Every shard as one database, and each shard's own handle (they share the connection,
+    so reopening the whole moves the parts too)."""
     xapian = load()
     db = xapian.Database()
+    parts = []
     for replicas in layout:
-        db.add_database(open_shard(replicas))
-    return db
+        part = open_shard(replicas)
+        parts.append(part)
+        db.add_database(part)
+    return db, parts
+
+
+def open_readers(layout: list[tuple[Endpoint, ...]]) -> Any:
+    """Every shard as one database: Xapian merges the shards' matches with global statistics."""
+    return open_shards(layout)[0]
+
+
+def agreed_generation(db: Any, parts: list[Any], layout: list[tuple[Endpoint, ...]], wait: float = SWAP_WAIT_S) -> str:
+    """The generation every shard holds, reopening `db` until they agree.
+
+    A rebuild commits its shards one after another, so a reader that reopens in between
+    would see some shards rebuilt and others not; it reopens again (the writer commits the
+    shards back to back) and never searches the mixture. Shards still disagreeing after
+    `wait` seconds mean a rebuild stopped between shards: a clear error, not a mixed answer.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        gens = [_text(p.get_metadata(GENERATION)) for p in parts]
+        if len(set(gens)) <= 1:
+            return gens[0] if gens else ""
+        if time.monotonic() >= deadline:
+            held = "; ".join(f"{' | '.join(map(str, r))}: {g or 'none'}" for r, g in zip(layout, gens))
+            raise ShardsDisagree(f"the shards hold different index generations ({held}): a rebuild did not finish on every shard; run `relief ingest --rebuild` again")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+        db.reopen()
+
+
+def _text(b: Any) -> str:
+    return b.decode("utf-8") if isinstance(b, bytes) else str(b)

@@ -7,6 +7,11 @@ manifest never disagrees with its documents: an ingest killed before a shard com
 leaves that shard as it was, and the next run redoes exactly its pages. Site templates
 live in shard 0's metadata (`site:KEY`). `checkpoint()` commits what is written so far.
 
+Every shard also records its generation (`generation` metadata): a rebuild gives all shards
+a new one in the transaction that replaces their contents, an incremental ingest keeps the
+one they share. Readers search only when every shard holds the same generation, so a
+rebuild becomes visible across the shards at once (`shards.agreed_generation`).
+
 It has the methods of `store.IndexWriter` that the ingest calls (manifest, site_templates,
 put_page, delete_page, set_site_template), so the pipeline writes to either backend.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -24,7 +30,7 @@ from ..model import Page
 from ..store import StoreError, StoreLocked
 from . import load
 from .documents import key_term, page_documents
-from .shards import Endpoint, ShardUnavailable, shard_of, write_layout
+from .shards import GENERATION, Endpoint, ShardUnavailable, shard_of, write_layout
 
 __all__ = ["ShardWriters", "WriteStats", "open_shard_writers"]
 
@@ -67,15 +73,23 @@ class ShardWriters:
         self._manifest: dict[str, str] = {}
         self._templates: dict[str, list[str]] = {}
         self._begin()
+        held = {db.get_metadata(GENERATION).decode("utf-8") for db in self.dbs} - {""}
         if rebuild:
+            self.generation = _new_generation()
             for db in self.dbs:
                 _clear(db)
         else:
+            if len(held) > 1:
+                self.cancel()
+                raise StoreError(f"the shards hold different generations ({', '.join(sorted(held))}): a rebuild did not finish on every shard; run `relief ingest --rebuild`")
+            self.generation = held.pop() if held else _new_generation()
             for db in self.dbs:
                 for key in db.metadata_keys(PAGE_KEY):
                     self._manifest[key.decode("utf-8")[len(PAGE_KEY) :]] = db.get_metadata(key).decode("utf-8")
             for key in self.dbs[0].metadata_keys(SITE_KEY):
                 self._templates[key.decode("utf-8")[len(SITE_KEY) :]] = json.loads(self.dbs[0].get_metadata(key))
+        for db in self.dbs:
+            db.set_metadata(GENERATION, self.generation)
 
     @property
     def shards(self) -> int:
@@ -149,6 +163,11 @@ class ShardWriters:
         for db in self.dbs:
             with contextlib.suppress(Exception):
                 db.close()
+
+
+def _new_generation() -> str:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{secrets.token_hex(4)}"
 
 
 def _clear(db: Any) -> None:
