@@ -214,6 +214,21 @@ def test_queries_whoosh_accepts_but_cannot_run(index: Any) -> None:
     assert index.search("massage \ud800").total >= 1  # a lone surrogate is dropped
 
 
+def test_ranges_and_proximity(index: Any) -> None:
+    """Term and number ranges match with one score, as Whoosh's do; `"a b"~N` lets the
+    words stand up to N positions apart, in order."""
+    r = index.search("title:[a TO m]", per_page=50)
+    assert set(ids(r)) == {"massage", "ibuprofen", "chiro", "long"} and {x.score for x in r.results} == {1.0}
+    r = index.search("title:{chiropractic TO yoga}", per_page=50)  # bounds excluded; stretch is inside
+    assert "chiro" not in ids(r) and "yoga" in ids(r) and r.total == 8
+    assert [x.passage_id for x in index.search("position:[1 TO]").results] == ["long#1"]
+    assert [x.passage_id for x in index.search("position:{0 TO 2}").results] == ["long#1"]
+    assert index.search("position:[TO 0]", per_page=50).total == len(_pages())
+    assert not index.search('"spinal back"').results and not index.search('"spinal back"~2').results
+    assert ids(index.search('"spinal back"~3')) == ["chiro"]
+    assert not index.search('"back spinal"~3').results
+
+
 def test_broken_query_notes(index: Any) -> None:
     assert any("quote" in n for n in index.search('"massage muscles').notes)
     assert any("parenthes" in n for n in index.search("(massage").notes)

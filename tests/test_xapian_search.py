@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from conftest import build_index
 from indexer.config import load_settings
 from indexer.pipeline import ingest
 from test_search import (  # noqa: F401  (re-run here on the xapian backend)
@@ -36,6 +37,7 @@ from test_search import (  # noqa: F401  (re-run here on the xapian backend)
     test_plain_words_or_with_all_words_first,
     test_queries_whoosh_accepts_but_cannot_run,
     test_questions_search_their_words,
+    test_ranges_and_proximity,
     test_refresh_is_cheap_when_nothing_changed,
     test_result_fields_and_debug,
     test_scores_fall_with_rank,
@@ -166,6 +168,62 @@ def test_sharded_equals_one_local_database(cluster: dict[str, Any]) -> None:
     finally:
         sharded.close()
         single.close()
+
+
+# queries whose matches both backends find alike (their BM25 scores differ, so only the
+# constant-scored ones compare scores)
+LIKE_WHOOSH = [
+    ("title:[a TO m]", True),
+    ("title:{chiropractic TO yoga}", True),
+    ("text:[massage TO muscles]", True),
+    ("page_id:[a TO n]", True),
+    ("text:[TO b]", True),
+    ("position:[1 TO]", True),
+    ("position:{0 TO 2}", True),
+    ("position:[TO 0]", True),
+    ("position:[0 TO 1] AND walking", False),
+    ("massage OR title:[w TO]", False),
+    ("heading:[a TO z] AND walking", False),
+    ('"spinal back"~3', False),
+    ('"spinal back"~2', False),
+    ('title:"back pain"~2', False),
+    ('"walking swimming"~2 AND NOT ibuprofen', False),
+]
+
+
+def test_ranges_and_proximity_match_like_whoosh(cluster: dict[str, Any], tmp_path: Path) -> None:
+    """What the query language's ranges and slop phrases match on Xapian is what Whoosh matches."""
+    whoosh = build_index(tmp_path / "whoosh", _pages(), vocabulary=FakeVocabulary())
+    sharded = open_remote(cluster["servers"], vocabulary=FakeVocabulary())
+    try:
+        for q, constant in LIKE_WHOOSH:
+            want, got = whoosh.search(q, per_page=50), sharded.search(q, per_page=50)
+            assert not got.notes, (q, got.notes)  # run as written, not searched as words
+            assert got.total == want.total and {r.passage_id for r in got.results} == {r.passage_id for r in want.results}, q
+            if constant:
+                assert [r.score for r in got.results] == [r.score for r in want.results], q
+        assert sum(whoosh.search(q, per_page=50).total > 0 for q, _ in LIKE_WHOOSH) >= len(LIKE_WHOOSH) - 1
+    finally:
+        sharded.close()
+        whoosh.close()
+
+
+def test_scores_are_whooshs(cluster: dict[str, Any], tmp_path: Path) -> None:
+    """Per-field length normalisation in the wdfs + Lucene's idf: the sharded Xapian index
+    scores plain-word, field and tag queries as Whoosh's BM25F does (to rounding)."""
+    whoosh = build_index(tmp_path / "whoosh", _pages(), vocabulary=FakeVocabulary())
+    sharded = open_remote(cluster["servers"], vocabulary=FakeVocabulary())
+    try:
+        compared = 0
+        for q in ("massage", "back pain", "walking swimming time", "stretching yoga", "title:exercise", "heading:walking", "ibuprofen inflammation", "lower back spine"):
+            want, got = whoosh.search(q, per_page=50), sharded.search(q, per_page=50)
+            mine, theirs = {r.passage_id: r.score for r in got.results}, {r.passage_id: r.score for r in want.results}
+            assert mine == pytest.approx(theirs, rel=0.01, abs=1e-3), q  # equal scores; near-ties may swap
+            compared += sum(v > 0 for v in theirs.values())
+        assert compared >= 20
+    finally:
+        sharded.close()
+        whoosh.close()
 
 
 def test_sharded_corpus_equals_one_local_database(corpus_shards: dict[str, Any], corpus_index: Any, corpus_dir: Path, tmp_path: Path) -> None:

@@ -309,3 +309,40 @@ def test_a_rebuild_stopped_between_shards_is_never_searched_mixed(tmp_path: Path
     finally:
         for s in [*readers, *writers]:
             s.stop()
+
+
+def test_field_length_norms_are_measured_once_and_kept(tmp_path: Path) -> None:
+    """Empty shards get their average field lengths measured on the first pages written;
+    incremental ingests keep them (every passage normalised alike), a rebuild measures
+    again, and shards written without norms stay plain until a rebuild."""
+    import xapian
+
+    from indexer.store import passage_documents
+    from indexer.xapian.documents import NORMS_KEY, Norms, to_document
+
+    def norms(path: Path) -> Norms | None:
+        return Norms.from_json(xapian.Database(str(path)).get_metadata(NORMS_KEY))
+
+    s = load_settings(env={}, index=tmp_path / "a")
+    pages = _pages()
+    _write(s, pages[:6])
+    first = norms(tmp_path / "a" / "shard-0")
+    assert first is not None and first.avg["text"] > 10 and 1 < first.avg["title"] < 4
+    long_page = make_page("long", "Long", "Walking helps the back every single day. " * 60)
+    _write(s, [*pages[6:], long_page])
+    assert norms(tmp_path / "a" / "shard-0") == first
+    db = xapian.Database(str(tmp_path / "a" / "shard-0"))
+    wdf = {t.term: t.wdf for t in db.termlist(next(iter(db.postlist("Klong"))).docid)}
+    assert wdf[b"Bwalk"] < 60 * first.scale / 2  # 60 occurrences, weighed down by the length
+    _write(s, [long_page, *pages[:2]], rebuild=True)
+    again = norms(tmp_path / "a" / "shard-0")
+    assert again is not None and again.avg["text"] > first.avg["text"]
+    legacy = tmp_path / "b" / "shard-0"
+    legacy.parent.mkdir()
+    w = xapian.WritableDatabase(str(legacy), xapian.DB_CREATE_OR_OPEN)
+    for doc in passage_documents(pages[0]):
+        w.add_document(to_document(doc))
+    w.commit()
+    w.close()
+    _write(load_settings(env={}, index=tmp_path / "b"), pages[1:3])
+    assert norms(legacy) is None

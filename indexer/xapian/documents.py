@@ -10,21 +10,28 @@ and go through the one analyzer chain, so a query's terms are the Whoosh index's
   passage's sorted values joined by a tab: Xapian's value counter counts those
   combinations over every match, and splitting them gives exact multi-valued counts;
 * the page id in a value slot (pages per query, "more on this page"), the passage id in
-  another (ties rank by it, so any sharding of the same passages ranks alike).
+  another (ties rank by it, so any sharding of the same passages ranks alike), and the
+  passage's position on its page as a sortable number (`position:[0 TO 2]` ranges).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterator
+import math
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any, Iterable, Iterator
+
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..analysis import analyzer
 from ..model import Page
 from ..store import passage_documents, spell_analyzer
 from . import load
 
-__all__ = ["FACET_SLOTS", "FIELD_PREFIX", "PAGE_SLOT", "PASSAGE_SLOT", "STORED_FIELDS", "facet_term", "key_term", "page_documents", "term"]
+__all__ = ["FACET_SLOTS", "FIELD_PREFIX", "NORMS_KEY", "NUMERIC_SLOTS", "Norms", "idf_scale", "measure_norms", "PAGE_SLOT", "PASSAGE_SLOT", "STORED_FIELDS", "facet_term", "key_term", "page_documents", "term"]
 
 FIELD_PREFIX: dict[str, str] = {
     "text": "B",
@@ -43,8 +50,75 @@ POSITIONAL = ("text", "title", "heading")
 PAGE_SLOT = 0
 FACET_SLOTS: dict[str, int] = {"treatment": 1, "condition": 2, "claim_type": 3, "evidence": 4}
 PASSAGE_SLOT = 5
+NUMERIC_SLOTS: dict[str, int] = {"position": 6}  # the schema's NUMERIC fields
 STORED_FIELDS = ("passage_id", "page_id", "content_sha", "url", "position", "title", "heading", "text", "treatment", "condition", "claim_type", "evidence", "claims_json", "page_meta")
 _MAX_KEY_BYTES = 200  # Xapian's terms stop at 245 bytes; longer ids are hashed
+NORMS_KEY = "norms"  # each shard's metadata: the length normalisation its wdfs carry
+SCORED = ("text", "title", "heading", "claims", "treatment")
+WDF_SCALE = 100  # wdf = WDF_SCALE x the normalised frequency, rounded (±0.5 %)
+
+
+@dataclass(frozen=True)
+class Norms:
+    """Per-field BM25 length normalisation, applied when a passage is written.
+
+    Whoosh scores each field with BM25 over that field's own length (tf / (1 - b + b x
+    fl / avgfl)); Xapian's BM25 divides by the whole document's length. So the writer
+    stores each term's wdf already normalised by its field's length, scaled by
+    `scale`, and the searcher runs Xapian's BM25 with b = 0 and k1 x scale: that is
+    Whoosh's per-field formula. The average field lengths are measured on the first
+    passages an ingest writes into empty shards (a rebuild measures them again) and kept
+    in the shards' metadata, so every shard normalises alike.
+    """
+
+    b: float
+    avg: dict[str, float] = dataclass_field(default_factory=dict)
+    scale: int = WDF_SCALE
+
+    def wdf(self, name: str, tf: int, length: int) -> int:
+        fl = byte_to_length(length_to_byte(length))  # the lengths Whoosh keeps, one byte each
+        norm = 1.0 - self.b + self.b * fl / (self.avg.get(name) or 1.0)
+        return max(1, round(self.scale * tf / norm))
+
+    def to_json(self) -> str:
+        return json.dumps({"b": self.b, "avg": self.avg, "scale": self.scale}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "Norms | None":
+        if not raw:
+            return None
+        d = json.loads(raw)
+        return cls(float(d["b"]), {k: float(v) for k, v in d["avg"].items()}, int(d["scale"]))
+
+
+def _field_terms(doc: dict[str, Any], name: str) -> list[str]:
+    if name == "treatment":
+        return _values(doc, name)
+    return [tok.text for tok in analyzer()(doc.get(name) or "")]
+
+
+def measure_norms(docs: Iterable[dict[str, Any]], b: float) -> Norms:
+    """The average length of each scored field over these passages (empty fields count)."""
+    totals: Counter[str] = Counter()
+    n = 0
+    for doc in docs:
+        n += 1
+        for name in SCORED:
+            totals[name] += len(_field_terms(doc, name))
+    return Norms(b, {name: totals[name] / n if n else 1.0 for name in SCORED})
+
+
+def idf_scale(n: int, total: int, k1: float, norms: Norms) -> float:
+    """What turns Xapian's BM25 weight of a term into Whoosh's: Lucene's idf over Xapian's
+    (which halves frequent words' idf), and Whoosh's (k1 + 1) over the scaled k1's."""
+    if n <= 0 or total <= 0:
+        return 1.0
+    tw = (total - n + 0.5) / (n + 0.5)
+    if tw < 2:
+        tw = max(tw, 1e-6) * 0.5 + 1
+    xapian_idf = math.log(tw)
+    lucene_idf = math.log(1.0 + (total - n + 0.5) / (n + 0.5))
+    return lucene_idf / xapian_idf * (k1 + 1) / (k1 * norms.scale + 1)
 
 
 def term(field: str, text: str) -> str:
@@ -67,25 +141,31 @@ def _values(doc: dict[str, Any], field: str) -> list[str]:
     return [v for v in (p.strip() for p in raw.split(",")) if v]
 
 
-def to_document(doc: dict[str, Any]) -> Any:
-    """A Whoosh document dict (store.passage_documents) as a Xapian document."""
+def to_document(doc: dict[str, Any], norms: Norms | None = None) -> Any:
+    """A Whoosh document dict (store.passage_documents) as a Xapian document; with `norms`,
+    scored terms carry length-normalised wdfs (see `Norms`)."""
     xapian = load()
     xdoc = xapian.Document()
     ana = analyzer()
-    for field in POSITIONAL:
-        prefix = FIELD_PREFIX[field]
-        for tok in ana(doc.get(field) or "", positions=True):
-            xdoc.add_posting(prefix + tok.text, tok.pos + 1)
-    for tok in ana(doc.get("claims") or ""):
-        xdoc.add_term(FIELD_PREFIX["claims"] + tok.text)
+    for name in POSITIONAL:
+        prefix = FIELD_PREFIX[name]
+        toks = [(tok.text, tok.pos) for tok in ana(doc.get(name) or "", positions=True)]
+        for text, pos in toks:
+            xdoc.add_posting(prefix + text, pos + 1, 0 if norms else 1)
+        if norms:
+            for text, tf in Counter(t for t, _ in toks).items():
+                xdoc.add_term(prefix + text, norms.wdf(name, tf, len(toks)))
+    claims = [tok.text for tok in ana(doc.get("claims") or "")]
+    for text, tf in Counter(claims).items():
+        xdoc.add_term(FIELD_PREFIX["claims"] + text, norms.wdf("claims", tf, len(claims)) if norms else tf)
     for tok in spell_analyzer()(doc.get("spell") or ""):
         if len(tok.text) <= 64:
             xdoc.add_boolean_term(FIELD_PREFIX["spell"] + tok.text)
     for field, slot in FACET_SLOTS.items():
         values = _values(doc, field)
         for v in values:
-            if field == "treatment":
-                xdoc.add_term(facet_term(field, v))  # scored, as Whoosh's treatment field is
+            if field == "treatment":  # scored, as Whoosh's treatment field is
+                xdoc.add_term(facet_term(field, v), norms.wdf(field, 1, len(values)) if norms else 1)
             else:
                 xdoc.add_boolean_term(facet_term(field, v))
         if values:
@@ -94,11 +174,14 @@ def to_document(doc: dict[str, Any]) -> Any:
     xdoc.add_boolean_term(key_term("passage_id", doc["passage_id"]))
     xdoc.add_value(PAGE_SLOT, doc["page_id"])
     xdoc.add_value(PASSAGE_SLOT, doc["passage_id"])
+    for field, slot in NUMERIC_SLOTS.items():
+        if isinstance(doc.get(field), (int, float)):
+            xdoc.add_value(slot, xapian.sortable_serialise(doc[field]))
     xdoc.set_data(json.dumps({k: doc[k] for k in STORED_FIELDS if k in doc}, ensure_ascii=False))
     return xdoc
 
 
-def page_documents(page: Page) -> Iterator[Any]:
+def page_documents(page: Page, norms: Norms | None = None) -> Iterator[Any]:
     """One Xapian document per passage of a page."""
     for doc in passage_documents(page):
-        yield to_document(doc)
+        yield to_document(doc, norms)

@@ -5,8 +5,10 @@ the answers. A match counts exactly (the matcher is asked to check every documen
 carries, from the same pass, the number of matching passages per page and per facet
 value combination (Xapian's value counters; a passage's facet slot holds all its values,
 so splitting the combinations gives exact multi-valued counts). Ties rank by passage id,
-so every sharding of the same passages ranks alike. Scores are Xapian's BM25 with the
-ranking's k1 and b over all of a passage's text fields.
+so every sharding of the same passages ranks alike. Scores are Whoosh's per-field BM25:
+the shards' wdfs carry each field's length normalisation, Xapian's BM25 runs with b = 0,
+and each term is scaled to Lucene's idf (`documents.Norms`); shards written without norms
+get Xapian's BM25 with the ranking's k1 and b over the whole passage.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class XapianEngine:
         self.db = gen.db
         self._memo: dict[int, Any] = {}
         r = gen.ranking
-        self.weighting = self.x.BM25Weight(r.k1, 0.0, 1.0, r.b, 0.5)
+        if gen.norms is None:
+            self.weighting = self.x.BM25Weight(r.k1, 0.0, 1.0, r.b, 0.5)
+        else:  # lengths are normalised in the wdfs already (documents.Norms)
+            self.weighting = self.x.BM25Weight(r.k1 * gen.norms.scale, 0.0, 1.0, 0.0, 0.0)
 
     def _query(self, query: Node) -> Any:
         got = self._memo.get(id(query))

@@ -25,7 +25,7 @@ from ..search.ranking import Ranking
 from ..search.snippets import Analyzed
 from ..store import IndexMissing
 from . import load
-from .documents import FIELD_PREFIX, PAGE_SLOT, facet_term, key_term, term
+from .documents import FIELD_PREFIX, NORMS_KEY, PAGE_SLOT, Norms, facet_term, idf_scale, key_term, term
 from .shards import SWAP_WAIT_S, agreed_generation, open_shards, read_layout
 from .translate import Translator
 from .writer import LAST_INGEST
@@ -66,7 +66,7 @@ class _Lexicon:
 class XapianGeneration(Generation):
     """The shards as one database, and what searches remember about this state of it."""
 
-    def __init__(self, settings: Settings, ranking: Ranking, db: Any = None, parts: list[Any] | None = None, *, wait: float = SWAP_WAIT_S):  # noqa: super().__init__ opens Whoosh
+    def __init__(self, settings: Settings, ranking: Ranking, db: Any = None, parts: list[Any] | None = None, *, wait: float = SWAP_WAIT_S):  # not super().__init__: it opens Whoosh
         self.settings = settings
         self.ranking = ranking
         self.gen = Path(settings.index)
@@ -82,7 +82,9 @@ class XapianGeneration(Generation):
         self.searcher: Any = None
         self.meta: dict[str, Any] = {}
         self.xapian = load()
-        self.translator = Translator(lambda prefix: self.all_terms(prefix))
+        self.norms = Norms.from_json(db.get_metadata(NORMS_KEY))
+        self._scales: dict[str, float] = {}
+        self.translator = Translator(lambda prefix: self.all_terms(prefix), self.terms_from, self.term_scale)
         self.analyzed = Analyzed()
         self.doc_frequencies: dict[str, int] = {}
         self._postings: Bounded[tuple[str, str], frozenset[int]] = Bounded(self.POSTINGS_BUDGET)
@@ -113,6 +115,7 @@ class XapianGeneration(Generation):
         self._page_key.clear()
         self._values = {}
         self._lexicons = {}
+        self._scales = {}
         self._feedback = None
         self._speller = None
 
@@ -130,6 +133,35 @@ class XapianGeneration(Generation):
         for item in self.db.allterms(prefix):
             t = _text(item.term)
             yield t[len(prefix) :] if strip else t
+
+    def term_scale(self, t: str) -> float:
+        """A scored term's weight factor (`documents.idf_scale`); 1 on shards without norms.
+        Document frequencies come from the field lexicons read once per state of the shards."""
+        if self.norms is None:
+            return 1.0
+        got = self._scales.get(t)
+        if got is None:
+            n = 0
+            for name in ("text", "title", "heading"):
+                prefix = FIELD_PREFIX[name]
+                if t.startswith(prefix):
+                    n = self.frequencies(name).get(t[len(prefix) :], 0)
+                    break
+            else:
+                n = int(self.db.get_termfreq(t))
+            got = self._scales[t] = idf_scale(n, int(self.db.get_doccount()), self.ranking.k1, self.norms)
+        return got
+
+    def terms_from(self, prefix: str, first: str) -> Iterator[str]:
+        """The terms under `prefix` from `first` on, in order (term ranges)."""
+        it = self.db.allterms(prefix)
+        try:
+            at = it.skip_to(first)  # returns the term it moved to; iterating goes on after it
+        except StopIteration:
+            return
+        yield _text(at.term)
+        for item in it:
+            yield _text(item.term)
 
     def frequencies(self, field: str) -> dict[str, int]:
         """A field's whole lexicon with document frequencies, read in one pass per state of

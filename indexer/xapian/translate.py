@@ -5,8 +5,12 @@ tree, kept as `Native`) become one `xapian.Query` over the prefixed terms of
 `documents.py`; the terms are already analyzed by the one analyzer chain. Scores: OR and
 AND sum their parts as Whoosh's do, a boost scales (`OP_SCALE_WEIGHT`), a constant score is
 a fixed-weight posting source filtered by its child. Prefixes and wildcards are expanded
-here, from the shards' merged lexicon, into an OR of terms.
-What has no Xapian counterpart (fuzzy terms, ranges, span queries) raises `Unsupported`,
+here, from the shards' merged lexicon, into an OR of terms. Ranges score a constant, as
+Whoosh's do: a term range is expanded from the merged lexicon, a numeric range
+(`position:[0 TO 2]`) reads the field's value slot, and `field:*` is every passage with a
+term in that field (Xapian's own wildcard: with a constant score, per-shard expansion
+cannot change the ranking). What has no Xapian counterpart (span queries, which the query
+language does not produce, or a range wider than `MAX_RANGE` terms) raises `Unsupported`,
 and the facade answers from the query's words, with a note.
 """
 
@@ -21,20 +25,30 @@ from whoosh import query as Q
 from ..search.engine import Filter, Unsupported
 from ..search.query import AllOf, AnyOf, Boosted, Constant, Native, Node, Phrase, Term
 from . import load
-from .documents import FIELD_PREFIX, facet_term, key_term
+from .documents import FIELD_PREFIX, NUMERIC_SLOTS, facet_term, key_term
 
-__all__ = ["MAX_EXPANSION", "Translator"]
+__all__ = ["MAX_EXPANSION", "MAX_RANGE", "Translator"]
 
 MAX_EXPANSION = 1000  # terms one wildcard may stand for
+MAX_RANGE = 20000  # terms one term range may stand for (all match with one score)
 _KEY_FIELDS = ("page_id", "passage_id", "treatment", "condition", "claim_type", "evidence")
 
 
 class Translator:
     """Turns queries into `xapian.Query` for one database (wildcards read its lexicon)."""
 
-    def __init__(self, all_terms: Callable[[str], Iterable[str]]):
+    def __init__(
+        self,
+        all_terms: Callable[[str], Iterable[str]],
+        terms_from: Callable[[str, str], Iterable[str]] | None = None,
+        scale: Callable[[str], float] | None = None,
+    ):
         self.xapian = load()
         self.all_terms = all_terms
+        # a scored term's weight factor (Whoosh's idf over Xapian's, see documents.Norms)
+        self.scale = scale or (lambda term: 1.0)
+        # the terms under a prefix from a given term on, in order (the lexicon can skip there)
+        self.terms_from = terms_from or (lambda prefix, first: (t for t in all_terms(prefix) if t >= first))
 
     # ------------------------------------------------------------ leaves
     def _term(self, field: str, text: str) -> str:
@@ -44,6 +58,10 @@ class Translator:
         if prefix is None:
             raise Unsupported(f"field {field!r}")
         return prefix + text
+
+    def _leaf(self, field: str, text: str) -> Any:
+        t = self._term(field, text)
+        return self._scaled(self.xapian.Query(t), 1.0 if field in _KEY_FIELDS and field != "treatment" else self.scale(t))
 
     def _scaled(self, q: Any, boost: float) -> Any:
         if boost == 1.0:
@@ -55,8 +73,9 @@ class Translator:
         if not terms:
             return self.xapian.Query.MatchNothing
         if len(terms) == 1:
-            return self.xapian.Query(terms[0])
-        return self.xapian.Query(self.xapian.Query.OP_PHRASE, terms, len(terms) + max(0, slop - 1))
+            return self._scaled(self.xapian.Query(terms[0]), self.scale(terms[0]))
+        phrase = self.xapian.Query(self.xapian.Query.OP_PHRASE, terms, len(terms) + max(0, slop - 1))
+        return self._scaled(phrase, sum(self.scale(t) for t in terms) / len(terms))
 
     def _combine(self, op: int, parts: list[Any]) -> Any:
         if not parts:
@@ -74,7 +93,7 @@ class Translator:
     def node(self, q: Node) -> Any:
         x = self.xapian
         if isinstance(q, Term):
-            return self._scaled(x.Query(self._term(q.field, q.text)), q.boost)
+            return self._scaled(self._leaf(q.field, q.text), q.boost)
         if isinstance(q, Phrase):
             return self._scaled(self._phrase(q.field, q.words), q.boost)
         if isinstance(q, AnyOf):
@@ -100,7 +119,7 @@ class Translator:
             return x.Query.MatchNothing
         boost = float(getattr(q, "boost", 1.0) or 1.0)
         if isinstance(q, Q.Term):
-            return self._scaled(x.Query(self._term(q.fieldname, _text(q.text))), boost)
+            return self._scaled(self._leaf(q.fieldname, _text(q.text)), boost)
         if isinstance(q, Q.Phrase):
             return self._scaled(self._phrase(q.fieldname, [_text(w) for w in q.words], q.slop), boost)
         if isinstance(q, Q.Prefix):
@@ -108,7 +127,11 @@ class Translator:
         if isinstance(q, Q.Wildcard):
             return self._scaled(self._wildcard(q.fieldname, _text(q.text)), boost)
         if isinstance(q, Q.Every):
-            return x.Query.MatchAll
+            return self._every(q.fieldname, boost)
+        if isinstance(q, Q.NumericRange):
+            return self._numeric_range(q, boost)
+        if isinstance(q, Q.TermRange):
+            return self._term_range(q, boost)
         if isinstance(q, Q.Not):
             return x.Query(x.Query.OP_AND_NOT, x.Query.MatchAll, self.native(q.query))
         if isinstance(q, Q.AndNot):
@@ -147,10 +170,61 @@ class Translator:
         matched = []
         for t in self.all_terms(prefix + literal):
             if fnmatch.fnmatchcase(t[len(prefix) :], pattern):
-                matched.append(self.xapian.Query(t))
+                matched.append(self._scaled(self.xapian.Query(t), self.scale(t)))
                 if len(matched) >= MAX_EXPANSION:
                     break
         return self._combine(self.xapian.Query.OP_OR, matched)
+
+    def _every(self, field: str | None, boost: float) -> Any:
+        x = self.xapian
+        if not field or field == "*":
+            return x.Query.MatchAll
+        if field in NUMERIC_SLOTS:
+            return self.constant(x.Query(x.Query.OP_VALUE_GE, NUMERIC_SLOTS[field], x.sortable_serialise(-1e308)), boost)
+        if field in _KEY_FIELDS or field in FIELD_PREFIX:
+            prefix = self._term(field, "")
+            return self.constant(x.Query(x.Query.OP_WILDCARD, prefix, 0, x.Query.WILDCARD_LIMIT_ERROR, x.Query.OP_OR), boost)
+        raise Unsupported(f"field {field!r}")
+
+    def _term_range(self, q: Any, boost: float) -> Any:
+        """The lexicon's terms between the bounds (Whoosh compares the analyzed texts as
+        strings, and so does this), one constant score for any of them."""
+        prefix = self._term(q.fieldname, "")
+        start, end = _text(q.start) if q.start is not None else "", _text(q.end) if q.end is not None else None
+        matched = []
+        for t in self.terms_from(prefix, prefix + start):
+            word = t[len(prefix) :]
+            if end is not None and (word > end or (q.endexcl and word == end)):
+                break
+            if q.startexcl and word == start:
+                continue
+            matched.append(self.xapian.Query(t))
+            if len(matched) > MAX_RANGE:
+                raise Unsupported(f"a range over more than {MAX_RANGE} terms")
+        return self.constant(self._combine(self.xapian.Query.OP_OR, matched), boost)
+
+    def _numeric_range(self, q: Any, boost: float) -> Any:
+        x = self.xapian
+        slot = NUMERIC_SLOTS.get(q.fieldname)
+        if slot is None:
+            raise Unsupported(f"a numeric range on {q.fieldname!r}")
+        lo, hi = q.start, q.end
+        # the schema's numbers are integers: an excluded bound is the next one in
+        if lo is not None and q.startexcl:
+            lo += 1
+        if hi is not None and q.endexcl:
+            hi -= 1
+        if lo is not None and hi is not None:
+            if lo > hi:
+                return x.Query.MatchNothing
+            vq = x.Query(x.Query.OP_VALUE_RANGE, slot, x.sortable_serialise(lo), x.sortable_serialise(hi))
+        elif lo is not None:
+            vq = x.Query(x.Query.OP_VALUE_GE, slot, x.sortable_serialise(lo))
+        elif hi is not None:
+            vq = x.Query(x.Query.OP_VALUE_LE, slot, x.sortable_serialise(hi))
+        else:
+            return self._every(q.fieldname, boost)
+        return self.constant(vq, boost)
 
     # ------------------------------------------------------------ filters
     def filter(self, within: Filter) -> Any:

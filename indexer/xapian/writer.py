@@ -12,6 +12,12 @@ a new one in the transaction that replaces their contents, an incremental ingest
 one they share. Readers search only when every shard holds the same generation, so a
 rebuild becomes visible across the shards at once (`shards.agreed_generation`).
 
+Scored terms carry wdfs normalised by their field's length (`documents.Norms`, Whoosh's
+per-field BM25): into empty shards (and in a rebuild) the first `SAMPLE_PASSAGES`
+passages are held back until the average field lengths are measured on them; the
+averages go into every shard's metadata and later ingests reuse them. Shards written
+before this (documents but no norms) keep plain wdfs until a rebuild.
+
 It has the methods of `store.IndexWriter` that the ingest calls (manifest, site_templates,
 put_page, delete_page, set_site_template), so the pipeline writes to either backend.
 """
@@ -27,9 +33,10 @@ from typing import Any, Iterator, Sequence
 
 from ..config import Settings
 from ..model import Page
-from ..store import StoreError, StoreLocked
+from ..search.ranking import Ranking
+from ..store import StoreError, StoreLocked, passage_documents
 from . import load
-from .documents import key_term, page_documents
+from .documents import NORMS_KEY, Norms, key_term, measure_norms, page_documents
 from .shards import GENERATION, Endpoint, ShardUnavailable, shard_of, write_layout
 
 __all__ = ["ShardWriters", "WriteStats", "open_shard_writers"]
@@ -37,6 +44,7 @@ __all__ = ["ShardWriters", "WriteStats", "open_shard_writers"]
 PAGE_KEY = "page:"
 LAST_INGEST = "last_ingest"
 SITE_KEY = "site:"
+SAMPLE_PASSAGES = 2000  # passages measured for the average field lengths
 
 
 @dataclass
@@ -64,8 +72,9 @@ def _open_writable(ep: Endpoint) -> Any:
 class ShardWriters:
     """One ingest's writers, one per shard; nothing is visible to readers before `commit`."""
 
-    def __init__(self, dbs: Sequence[Any], endpoints: Sequence[Endpoint], rebuild: bool):
+    def __init__(self, dbs: Sequence[Any], endpoints: Sequence[Endpoint], rebuild: bool, b: float = Ranking.b):
         self.dbs = list(dbs)
+        self.b = b
         self.endpoints = list(endpoints)
         self.rebuild = rebuild
         self.stats = WriteStats()
@@ -90,6 +99,12 @@ class ShardWriters:
                 self._templates[key.decode("utf-8")[len(SITE_KEY) :]] = json.loads(self.dbs[0].get_metadata(key))
         for db in self.dbs:
             db.set_metadata(GENERATION, self.generation)
+        self.norms: Norms | None = None
+        self._held: list[Page] = []  # pages waiting for the norms
+        self._measuring = rebuild
+        if not rebuild:
+            self.norms = Norms.from_json(self.dbs[0].get_metadata(NORMS_KEY))
+            self._measuring = self.norms is None and not any(db.get_doccount() for db in self.dbs)
 
     @property
     def shards(self) -> int:
@@ -112,15 +127,37 @@ class ShardWriters:
         """Add a page, or replace every passage of a page with the same id."""
         if page.page_id in self._put:
             raise ValueError(f"page {page.page_id!r} was already written in this ingest")
-        db = self._db(page.page_id)
-        db.delete_document(key_term("page_id", page.page_id))
-        for doc in page_documents(page):
-            db.add_document(doc)
-            self.stats.passages_added += 1
-        db.set_metadata(PAGE_KEY + page.page_id, page.sha256)
         self._put.add(page.page_id)
         self._manifest[page.page_id] = page.sha256
         self.stats.pages_put += 1
+        if self._measuring:
+            self._held.append(page)
+            if sum(len(p.passages) for p in self._held) >= SAMPLE_PASSAGES:
+                self._measured()
+            return
+        self._write(page)
+
+    def _write(self, page: Page) -> None:
+        db = self._db(page.page_id)
+        db.delete_document(key_term("page_id", page.page_id))
+        for doc in page_documents(page, self.norms):
+            db.add_document(doc)
+            self.stats.passages_added += 1
+        db.set_metadata(PAGE_KEY + page.page_id, page.sha256)
+
+    def _measured(self) -> None:
+        """Measure the field lengths on the pages held back, record them, write the pages."""
+        if not self._measuring:
+            return
+        self._measuring = False
+        if not self._held:
+            return
+        self.norms = measure_norms((d for p in self._held for d in passage_documents(p)), self.b)
+        for db in self.dbs:
+            db.set_metadata(NORMS_KEY, self.norms.to_json())
+        held, self._held = self._held, []
+        for page in held:
+            self._write(page)
 
     def delete_page(self, page_id: str) -> None:
         if page_id in self._put:
@@ -144,11 +181,13 @@ class ShardWriters:
         the end, so readers keep the old contents until the new ones are whole."""
         if self.rebuild:
             return
+        self._measured()
         for db in self.dbs:
             db.commit_transaction()
         self._begin()
 
     def commit(self) -> None:
+        self._measured()
         stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         for db in self.dbs:
             db.set_metadata(LAST_INGEST, stamp)
