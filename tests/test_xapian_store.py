@@ -286,6 +286,7 @@ def test_a_rebuild_stopped_between_shards_is_never_searched_mixed(tmp_path: Path
             with open_shard_writers(remote, rebuild=True) as w:
                 for p in new:
                     w.put_page(p)
+                w.checkpoint()  # every page sent to its shard's writer, none committed
                 writers[1].stop()  # shard 0 commits, shard 1 cannot
         for _ in range(3):
             with pytest.raises(ShardsDisagree, match="different index generations"):

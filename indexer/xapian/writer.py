@@ -179,9 +179,9 @@ class ShardWriters:
     def checkpoint(self) -> None:
         """Commit every shard's changes so far and go on writing; a rebuild commits only at
         the end, so readers keep the old contents until the new ones are whole."""
+        self._measured()  # held pages go to the shards (a rebuild still commits only at its end)
         if self.rebuild:
             return
-        self._measured()
         for db in self.dbs:
             db.commit_transaction()
         self._begin()
