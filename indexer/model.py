@@ -28,6 +28,7 @@ class RawPage:
     title: str = ""  # given by a JSONL record; the cleaner finds it otherwise
     etag: str = ""  # HTTP validators of a crawled page, sent back on the next crawl
     last_modified: str = ""
+    refresh: bool = False  # index even if the body hash is unchanged: the crawl got new validators
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Validators:
     page_id: str
     etag: str = ""
     last_modified: str = ""
+    sha256: str = ""  # of the indexed body: a 200 answer with the same hash is the same page
 
 
 @dataclass(frozen=True)

@@ -397,7 +397,7 @@ def ingest_stream(
                     continue
                 seen.add(item.page_id)
                 report.pages_read += 1
-                if manifest.get(item.page_id) == item.sha256:
+                if manifest.get(item.page_id) == item.sha256 and not item.refresh:
                     report.unchanged += 1
                     tick(item.source)
                     continue

@@ -302,7 +302,8 @@ def validators_from_stored(documents: Iterable[dict[str, Any]]) -> dict[str, Val
         except ValueError:
             meta = {}
         meta = meta if isinstance(meta, dict) else {}
-        found[url] = Validators(fields["page_id"], str(meta.get("etag") or ""), str(meta.get("last_modified") or ""))
+        found[url] = Validators(fields["page_id"], str(meta.get("etag") or ""), str(meta.get("last_modified") or ""),
+                                str(fields.get("content_sha") or ""))
     return found
 
 

@@ -188,6 +188,26 @@ def test_known_urls_are_revisited_and_a_changed_page_comes_back(tmp_path):
     assert len(unchanged) == len(known) - 2  # all but the changed and the removed page (the start page too)
 
 
+def test_same_body_under_a_new_etag_is_marked_for_its_validators(site, full_crawl):
+    pages = pages_of(full_crawl[0])
+    known = {u: Validators(p.page_id, p.etag, p.last_modified, p.sha256) for u, p in pages.items() if p.etag}
+    path = "/pages/back-pain.html"
+    site.etag_salt[path] = "server moved"
+    try:
+        items, stats = run([site.url("/sitemap.xml")], replace(FAST, max_depth=0), known)
+    finally:
+        del site.etag_salt[path]
+    fresh = pages_of(items)
+    assert set(fresh) == {site.url(path)} and fresh[site.url(path)].refresh
+    assert fresh[site.url(path)].etag != known[site.url(path)].etag and fresh[site.url(path)].sha256 == known[site.url(path)].sha256
+    assert stats.revalidated == 1 and stats.unchanged == len(site.pages) - 1
+
+    # a changed body is a changed page, not a mere change of validators
+    changed = {**known, site.url(path): replace(known[site.url(path)], etag='"old"', sha256="0" * 64)}
+    items, stats = run([site.url("/sitemap.xml")], replace(FAST, max_depth=0), changed)
+    assert [p.refresh for p in pages_of(items).values()] == [False] and stats.revalidated == 0
+
+
 def test_scope_prefix_max_depth_and_max_pages(site):
     items, _ = run([site.url("/")], replace(FAST, scope=(site.url("/pages/"),)))
     urls = set(pages_of(items))
@@ -220,7 +240,7 @@ def test_user_agent_is_sent_and_settings_reach_the_options(site):
 
 
 def test_bad_options_and_bad_start_urls_are_clear_errors():
-    with pytest.raises(ValueError, match="crawl_timeout"):
+    with pytest.raises(ValueError, match="RELIEF_CRAWL_TIMEOUT"):
         options_from_settings(load_settings(env={"RELIEF_CRAWL_TIMEOUT": "0"}))
     items, stats = run(["ftp://example.org/", "not a url"])
     assert [i.reason for i in items] == ["bad-url", "bad-url"] and stats.failed == 2

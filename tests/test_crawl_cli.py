@@ -184,3 +184,26 @@ def test_crawl_from_the_home_page_reads_the_sitemap_robots_txt_names(tmp_path: P
         assert code == 0, err
         assert "1 noindex" in out and "noindex/meta: noindex" in out
     assert site.url(ORPHAN) in store.read_validators(tmp_path / "on")
+
+
+def test_a_new_etag_on_the_same_body_is_stored_so_the_next_crawl_gets_a_304(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
+    idx = str(tmp_path / "index")
+    crawl = ("crawl", "--index", idx, "--max-depth", "0", "--json", *FAST)
+    path = "/pages/back-pain.html"
+    with CrawlSite(CORPUS) as site:
+        code, out, err = run(capsys, *crawl, site.url("/sitemap.xml"))
+        assert code == 0, err
+        old = store.read_validators(idx)[site.url(path)]
+        site.etag_salt[path] = "after a server move"
+        code, out, err = run(capsys, *crawl, site.url("/sitemap.xml"))
+        assert code == 0, err
+        second = json.loads(out)
+        assert second["crawl"]["revalidated"] == 1 and second["updated"] == 1 and second["unchanged"] == len(site.pages) - 1
+        new = store.read_validators(idx)[site.url(path)]
+        assert new.etag != old.etag and new.sha256 == old.sha256 and new.page_id == old.page_id
+        site.hits.clear()
+        code, out, err = run(capsys, *crawl, site.url("/sitemap.xml"))
+        assert code == 0, err
+        third = json.loads(out)
+        assert third["unchanged"] == len(site.pages) and third["updated"] == 0 and third["crawl"]["revalidated"] == 0
+        assert site.not_modified[path] == 1 and site.hits[path] == 1  # a 304, not the body again

@@ -295,8 +295,8 @@ def test_read_validators_gives_crawled_pages_by_url(tmp_path: Path) -> None:
         for page in (crawled, bare, local):
             writer.put_page(page)
     assert store.read_validators(root) == {
-        "https://example.org/massage": Validators("example.org/massage", '"abc"', "Mon, 02 Nov 2026 10:00:00 GMT"),
-        "https://example.org/heat": Validators("example.org/heat"),
+        "https://example.org/massage": Validators("example.org/massage", '"abc"', "Mon, 02 Nov 2026 10:00:00 GMT", crawled.sha256),
+        "https://example.org/heat": Validators("example.org/heat", sha256=bare.sha256),
     }
 
 

@@ -203,7 +203,7 @@ def test_read_validators_over_local_shards(tmp_path: Path) -> None:
     crawled = [replace(make_page(f"example.org/p{i}", f"Page {i}", f"Massage eased back pain for reader {i}.", url=f"https://example.org/p{i}"),
                        etag=f'"e{i}"') for i in range(4)]
     _write(settings, [*crawled, make_page("notes/ice", "Ice", "Ice packs after a strain.", url="file:///notes/ice.html")])
-    assert backend.read_validators(settings) == {f"https://example.org/p{i}": Validators(f"example.org/p{i}", f'"e{i}"') for i in range(4)}
+    assert backend.read_validators(settings) == {f"https://example.org/p{i}": Validators(f"example.org/p{i}", f'"e{i}"', sha256=crawled[i].sha256) for i in range(4)}
 
 
 def _rebuild(settings: Any, pages: list[Any]) -> None:

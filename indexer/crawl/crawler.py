@@ -76,6 +76,7 @@ class CrawlStats:
     requested: int = 0  # page URLs fetched or tried
     pages: int = 0
     unchanged: int = 0
+    revalidated: int = 0  # same body under new ETag / Last-Modified: indexed again to store them
     gone: int = 0  # 404/410 answers
     noindex: int = 0  # pages that ask not to be indexed (meta robots, X-Robots-Tag)
     failed: int = 0
@@ -217,6 +218,8 @@ def _settle(
         emitted.add(key)
         if isinstance(item, RawPage):
             stats.pages += 1
+            if item.refresh:
+                stats.revalidated += 1
         else:
             stats.unchanged += 1
     elif isinstance(item, Gone):
@@ -332,6 +335,12 @@ class _Worker:
             where = "its X-Robots-Tag header" if "noindex" in header else "a robots meta tag"
             error = IngestError(url, "noindex", f"asks not to be indexed: noindex in {where}")
             return _Outcome(task, Gone(url, page_id, error), identity=url, fetched_as=url, links=found)
+        known = self.known.get(url)
+        if known and known.sha256 == page.sha256 and (page.etag or page.last_modified) \
+                and (page.etag, page.last_modified) != (known.etag, known.last_modified):
+            # the body is what the index holds, but its validators are new: without them
+            # stored, every later crawl would download the page again
+            page = replace(page, refresh=True)
         canonical = signals.canonical
         if canonical and canonical != url and self.scope.contains(canonical) and not task.via_canonical and url not in self.known:
             # a copy (print view, tracking URL): the page is indexed from its canonical URL;
