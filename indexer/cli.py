@@ -86,8 +86,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from .crawl import crawl_into_index, options_from_settings
+    from .crawl import crawl_into_index, options_from_settings, start_url_problem
 
+    bad = [f"{url!r} is {problem}" for url in args.urls if (problem := start_url_problem(url))]
+    if bad:  # a typo on the command line: nothing is fetched, no index is made
+        raise ValueError("; ".join(bad))
     options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                     robots_sitemaps=False if args.no_sitemaps else None)
     progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(None)
@@ -105,14 +108,17 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(run.to_dict())
     else:
+        counts = [(stats.unchanged, "not modified (304)"), (stats.revalidated, "with new validators only"),
+                  (stats.gone, "gone (404/410)"), (stats.noindex, "noindex"), (stats.failed, "failed"),
+                  (stats.duplicates, "duplicate" + "s" * (stats.duplicates != 1))]
         print(
-            f"{stats.requested} URLs fetched: {stats.pages} pages, {stats.unchanged} not modified (304), "
-            f"{stats.gone} gone (404/410), {stats.noindex} noindex, {stats.failed} failed, {stats.duplicates} duplicates"
+            f"{_count(stats.requested, 'URL')} fetched: {_count(stats.pages, 'page')}"
+            + "".join(f", {n} {label}" for n, label in counts if n)
             + (f"; {stats.over_max_pages} more left out by --max-pages" if stats.over_max_pages else "")
         )
         if stats.sitemaps:
             named = f" ({stats.robots_sitemaps} named in robots.txt)" if stats.robots_sitemaps else ""
-            print(f"{stats.sitemaps} sitemap{'s' if stats.sitemaps != 1 else ''} read{named}")
+            print(f"{_count(stats.sitemaps, 'sitemap')} read{named}")
         print(
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.removed} removed; {report.passages} passages, {report.claims} claims in {report.seconds:.2f}s"
@@ -127,6 +133,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     failed = [e for e in report.skipped if e.reason != "noindex"]  # a page kept out at its site's wish is no failure
     return 1 if failed and args.strict else 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -348,16 +358,21 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     for add in commands:
         add(sub, common)
 
-    p = sub.add_parser("settings", help="list every setting with its default and environment variable")
-    p.set_defaults(func=lambda args, settings: _print_settings())
+    p = sub.add_parser("settings", help="list every setting: its environment variable, the value in effect, the default")
+    p.set_defaults(func=lambda args, settings: _print_settings(settings))
     return parser
 
 
-def _print_settings() -> int:
+def _print_settings(settings: Settings) -> int:
+    """Each setting's variable, the value in effect (a RELIEF_* variable set in the environment
+    shows here, with the default beside it) and what it does."""
     name_width = max(len(s.env) for s in SETTINGS)
-    value_width = max(len(str(s.default)) for s in SETTINGS if len(str(s.default)) <= 24)
+    values = {s.name: str(getattr(settings, s.name)) for s in SETTINGS}
+    value_width = max(len(v) for v in [*values.values(), *(str(s.default) for s in SETTINGS)] if len(v) <= 24)
     for s in SETTINGS:
-        print(f"{s.env:<{name_width}}  {str(s.default):<{value_width}}  {s.help}")
+        value, default = values[s.name], str(s.default)
+        note = f" (set; default {default or 'empty'})" if value != default else ""
+        print(f"{s.env:<{name_width}}  {value:<{value_width}}  {s.help}{note}")
     return 0
 
 
@@ -368,6 +383,8 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[AddCommand] = ())
     overrides = {k: getattr(args, k, None) for k in ("index", "host", "port", "corpus", "max_page_bytes", "workers", "dask")}
     try:
         settings = load_settings(**overrides)
+        if args.command in ("ingest", "crawl") and settings.index.is_file():
+            raise ValueError(f"the index folder {settings.index} is a file; give --index (or RELIEF_INDEX) a folder, new or holding an index")
         return int(args.func(args, settings) or 0)
     except CliError as exc:
         print(f"relief: {exc}", file=sys.stderr)

@@ -118,3 +118,13 @@ def test_settings_listing_keeps_its_columns() -> None:
     assert len(rows) > 20
     starts = {line.index(name) for line in rows for name in ["Folder of the Whoosh index", "Requests in flight to one host"] if name in line}
     assert len(starts) == 1, out
+
+
+def test_settings_listing_shows_the_values_in_effect(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELIEF_CRAWL_DELAY", "0")
+    monkeypatch.delenv("RELIEF_CRAWL_RETRIES", raising=False)
+    code, out, _ = run(capsys, "settings")
+    rows = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0
+    assert rows["RELIEF_CRAWL_DELAY"].split()[1] == "0.0" and rows["RELIEF_CRAWL_DELAY"].endswith("(set; default 0.5)")
+    assert rows["RELIEF_CRAWL_RETRIES"].split()[1] == "2" and "(set;" not in rows["RELIEF_CRAWL_RETRIES"]

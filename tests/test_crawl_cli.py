@@ -82,9 +82,25 @@ def test_crawl_report_for_people_and_a_dead_start_url(tmp_path: Path, capsys: py
     with CrawlSite(CORPUS) as closed:
         dead = closed.url("/")
     code, out, err = run(capsys, "crawl", dead, "--index", idx)
-    assert code == 1 and "connection" in out + err
-    code, out, err = run(capsys, "crawl", "not-a-url", "--index", idx)
-    assert code == 1 and "bad-url" in out + err
+    assert code == 1 and "connection (cannot reach" in out and "reached no page" in err
+
+
+def test_crawl_mistakes_are_clear_errors_that_touch_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
+    idx = tmp_path / "index"
+    code, _, err = run(capsys, "crawl", "example.org/health", "--index", str(idx))
+    assert code == 2 and "did you mean https://example.org/health?" in err and not idx.exists()
+    code, _, err = run(capsys, "crawl", "https://example.org/", "ftp:/x", "--index", str(idx))
+    assert code == 2 and "'ftp:/x' is not an http(s) URL" in err and "did you mean" not in err and not idx.exists()
+    code, _, err = run(capsys, "crawl", "https://example.org/", "--max-pages", "0", "--index", str(idx))
+    assert code == 2 and "--max-pages" in err and not idx.exists()
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("my notes")
+    code, _, err = run(capsys, "crawl", "https://example.org/", "--index", str(a_file))
+    assert code == 2 and "is a file" in err and a_file.read_text() == "my notes"
+    with CrawlSite(CORPUS) as site:
+        code, out, err = run(capsys, "crawl", site.url("/private/secret.html"), "--index", str(idx), "--no-sitemaps", *FAST)
+        assert code == 1 and "secret.html: robots (disallowed by robots.txt)" in out and "reached no page" in err
+        assert site.hits["/private/secret.html"] == 0
 
 
 def test_a_crawled_site_gets_the_same_passages_as_its_files(tmp_path: Path) -> None:

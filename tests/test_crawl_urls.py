@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from indexer.crawl import start_url_problem
 from indexer.crawl.pages import agent_token, decode_body, header_directives, links_and_canonical, read_signals
 from indexer.crawl.sitemaps import Sitemap, parse_sitemap
 from indexer.crawl.urls import make_scope, normalize_url, page_id_for_url
@@ -97,6 +98,16 @@ def test_bad_sitemaps_are_errors_and_entities_do_not_expand():
     big = gzip.compress(_urlset(*(f"https://e.org/{n}" for n in range(2000))))
     result = parse_sitemap(big, "s", 1000)
     assert isinstance(result, IngestError) and result.reason == "too-large"
+
+
+def test_start_url_problems_say_what_is_wrong():
+    assert start_url_problem("https://example.org/") is None
+    assert start_url_problem("example.org") == "not an http(s) URL; did you mean https://example.org?"
+    assert start_url_problem("localhost:8000/pages/") == "not an http(s) URL; did you mean https://localhost:8000/pages/?"
+    assert start_url_problem("ftp://example.org/") == "not an http(s) URL"
+    assert start_url_problem("pages/index.html") == "not an http(s) URL"
+    assert start_url_problem("") == "not an http(s) URL"
+    assert "relief ingest" in (start_url_problem(__file__) or "")
 
 
 def test_robots_directives_from_meta_tags_and_headers():

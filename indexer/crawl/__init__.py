@@ -9,9 +9,9 @@ that stream into the index (`relief crawl`).
 from .crawler import CrawlItem, CrawlStats, Gone, Unchanged, Validators, crawl
 from .options import CrawlOptions, options_from_settings
 from .run import CrawlRun, crawl_into_index
-from .urls import normalize_url, page_id_for_url
+from .urls import normalize_url, page_id_for_url, start_url_problem
 
 __all__ = [
     "CrawlItem", "CrawlOptions", "CrawlRun", "CrawlStats", "Gone", "Unchanged", "Validators",
-    "crawl", "crawl_into_index", "normalize_url", "options_from_settings", "page_id_for_url",
+    "crawl", "crawl_into_index", "normalize_url", "options_from_settings", "page_id_for_url", "start_url_problem",
 ]

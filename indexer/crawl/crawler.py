@@ -23,7 +23,7 @@ from .pages import PageSignals, agent_token, build_page, header_directives, read
 from .robots import RobotsCache
 from .rules import rules
 from .sitemaps import Sitemap, parse_sitemap
-from .urls import Scope, looks_like_page, looks_like_sitemap, make_scope, normalize_url, origin, page_id_for_url
+from .urls import Scope, looks_like_page, looks_like_sitemap, make_scope, normalize_url, origin, page_id_for_url, start_url_problem
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def crawl(
     for given in start_urls:
         url = normalize_url(given)
         if url is None:
-            error = IngestError(given, "bad-url", "not an http(s) URL")
+            error = IngestError(given, "bad-url", start_url_problem(given) or "not an http(s) URL")
             stats.failed += 1
             stats.failures.append(error)
             yield error

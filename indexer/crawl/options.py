@@ -46,14 +46,20 @@ def options_from_settings(settings: Settings, **overrides: object) -> CrawlOptio
     return options
 
 
+# where a user sets each option, for the error message
+_WHERE = {
+    "timeout": "RELIEF_CRAWL_TIMEOUT", "delay": "RELIEF_CRAWL_DELAY", "backoff": "backoff",
+    "host_concurrency": "RELIEF_CRAWL_HOST_CONCURRENCY", "concurrency": "concurrency",
+    "max_pages": "--max-pages or RELIEF_CRAWL_MAX_PAGES", "retries": "RELIEF_CRAWL_RETRIES",
+    "max_depth": "--max-depth or RELIEF_CRAWL_MAX_DEPTH", "max_redirects": "RELIEF_CRAWL_MAX_REDIRECTS",
+}
+
+
 def _check(options: CrawlOptions) -> None:
-    if options.timeout <= 0:
-        raise ValueError("crawl_timeout must be above 0 seconds")
-    if options.delay < 0 or options.backoff < 0:
-        raise ValueError("crawl_delay must be 0 seconds or more")
-    for name in ("host_concurrency", "concurrency", "max_pages"):
-        if getattr(options, name) < 1:
-            raise ValueError(f"{name} must be 1 or more")
-    for name in ("retries", "max_depth", "max_redirects"):
-        if getattr(options, name) < 0:
-            raise ValueError(f"{name} must be 0 or more")
+    least = {"timeout": None, "delay": 0, "backoff": 0, "host_concurrency": 1, "concurrency": 1, "max_pages": 1,
+             "retries": 0, "max_depth": 0, "max_redirects": 0}
+    for name, floor in least.items():
+        value = getattr(options, name)
+        if (value <= 0) if floor is None else (value < floor):
+            need = "above 0" if floor is None else f"{floor} or more"
+            raise ValueError(f"crawl {name.replace('_', ' ')} must be {need}, not {value} ({_WHERE[name]})")

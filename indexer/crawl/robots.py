@@ -56,7 +56,7 @@ def read_robots(fetcher: Fetcher, origin: str) -> Robots:
     if isinstance(answer, IngestError):
         if answer.reason in ("not-html", "too-large"):
             return Robots()  # not a robots file we can read: no rules
-        return Robots(failure=IngestError(answer.source, answer.reason, f"robots.txt unreadable: {answer.detail}"))
+        return Robots(failure=IngestError(answer.source, answer.reason, f"cannot reach {origin} (asking for its robots.txt): {answer.detail}"))
     if 300 <= answer.status < 500:
         return Robots()  # no robots.txt (or redirects without end): no rules
     if answer.status >= 500 or answer.status < 200:

@@ -8,6 +8,7 @@ percent-escapes in one case) before it is compared, queued or stored.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
@@ -63,6 +64,21 @@ def _normalize_query(query: str) -> str:
         return ""
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() not in rules().tracking_params]
     return urlencode(sorted(pairs), doseq=False)
+
+
+def start_url_problem(given: str) -> str | None:
+    """Why a start URL cannot be crawled (with a hint for a missing scheme), or None."""
+    if normalize_url(given) is not None:
+        return None
+    text = given.strip()
+    if text and os.path.exists(text):
+        return "a local file or folder, not an http(s) URL; `relief ingest` reads those"
+    has_scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", text)  # "ftp:", not "localhost:8000"
+    host = text.split("/", 1)[0]
+    looks_like_host = "." in host or ":" in host or host.lower() == "localhost"
+    if text and not has_scheme and looks_like_host and normalize_url("https://" + text):
+        return f"not an http(s) URL; did you mean https://{text}?"
+    return "not an http(s) URL"
 
 
 def origin(url: str) -> str:
