@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -154,8 +155,10 @@ def _orphan_watch(ingest: int) -> None:
     """Pool initializer: a worker ends when the ingest that started it is gone.
 
     A SIGKILLed ingest cannot tell its workers to stop, and they would wait for work for
-    ever (the forkserver between them stays too, as long as they hold its pipe).
+    ever (the forkserver between them stays too, as long as they hold its pipe). Ctrl-C
+    is the ingest's to handle: a worker ignores it instead of dying with a traceback.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while not _gone(ingest):

@@ -381,6 +381,7 @@ class IndexWriter:
         self.ix = ix
         self.rebuild = rebuild
         self.fresh = fresh  # the first index in this folder: no live one to keep until the end
+        self.live = False  # this (fresh) generation went live at a checkpoint: cancel keeps it
         self._manifest: dict[str, str] = dict(meta.get("manifest", {}))
         self._templates: dict[str, list[str]] = dict(meta.get("templates", {}))
         self._meta = meta
@@ -466,6 +467,7 @@ class IndexWriter:
         self._commit_whoosh()
         if self.rebuild and self.fresh:
             _atomic_write(self.root / CURRENT, self.gen.name + "\n")
+            self.live = True
         self.changed = False
 
     def _commit_whoosh(self) -> None:
@@ -494,7 +496,7 @@ class IndexWriter:
             with contextlib.suppress(Exception):
                 self._writer.cancel()
             self._writer = None
-        if self.rebuild:
+        if self.rebuild and not self.live:  # a live generation holds searchable checkpoints
             shutil.rmtree(self.gen, ignore_errors=True)
 
 

@@ -223,3 +223,43 @@ def test_a_new_etag_on_the_same_body_is_stored_so_the_next_crawl_gets_a_304(tmp_
         third = json.loads(out)
         assert third["unchanged"] == len(site.pages) and third["updated"] == 0 and third["crawl"]["revalidated"] == 0
         assert site.not_modified[path] == 1 and site.hits[path] == 1  # a 304, not the body again
+
+
+def test_ctrl_c_during_a_crawl_ends_it_with_one_line_and_keeps_the_checkpoints(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, the cleaning processes too: no traceback from any."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    idx = tmp_path / "index"
+    env = {**os.environ, "RELIEF_COMMIT_PAGES": "10", "RELIEF_CRAWL_DELAY": "0", "RELIEF_WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "crawl_site.py"), "--pages", "120", "--latency", "0.02"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base, total = server.stdout.readline().split()
+        cmd = [sys.executable, "-m", "indexer.cli", "crawl", base + "/sitemap.xml", "--index", str(idx), "--max-depth", "0"]
+        crawler = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        kept: dict = {}
+        deadline = time.monotonic() + 120
+        while crawler.poll() is None and len(kept) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                kept = store.read_validators(idx)
+            except Exception:  # noqa: BLE001 - a commit may be half visible; look again
+                continue
+        assert crawler.poll() is None, "the crawl ended before it could be interrupted"
+        os.killpg(crawler.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        out, err = crawler.communicate(timeout=60)
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=30)
+        server.stdout.close()
+    assert crawler.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("relief: interrupted"), err
+    assert 0 < len(store.read_validators(idx)) < int(total)

@@ -333,3 +333,21 @@ def test_pages_analysed_in_a_worker_give_the_same_index(tmp_path: Path, make_pag
     assert plain[1] and plain == analysed
     index = Index.open(tmp_path / "analysed", settings=_settings(tmp_path / "analysed"))
     assert index.search("massage", treatment=["massage-therapy"]).total == Index.open(tmp_path / "plain", settings=_settings(tmp_path / "plain")).search("massage", treatment=["massage-therapy"]).total > 0
+
+
+def test_an_interrupted_first_ingest_keeps_its_checkpoints(tmp_path: Path) -> None:
+    """The first index of a folder goes live at its first checkpoint; Ctrl-C after that
+    must not delete it (cancel used to remove the generation as if it were unseen)."""
+    root = tmp_path / "index"
+    kept = make_page("example.org/kept", "Kept", "Walking eased back pain for most readers in a month.")
+    with pytest.raises(KeyboardInterrupt):
+        with store.open_writer(root) as writer:
+            writer.put_page(kept)
+            writer.checkpoint()
+            writer.put_page(make_page("example.org/lost", "Lost", "Swimming eased back pain for some readers."))
+            raise KeyboardInterrupt
+    index = Index.open(root)
+    try:
+        assert {r.page_id for r in index.search("back pain").results} == {"example.org/kept"}
+    finally:
+        index.close()
