@@ -48,6 +48,22 @@ class _ProgressBar:
         self.bar.close()
 
 
+class _CrawlProgressBar(_ProgressBar):
+    """URLs answered so far (the crawl's pace), with what the ingest has written meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.bar.unit = "URL"
+
+    def __call__(self, p: Any) -> None:
+        self.bar.set_postfix(written=p.written, unchanged=p.unchanged, skipped=p.skipped, refresh=False)
+
+    def answered(self, stats: Any) -> None:
+        count = stats.pages + stats.unchanged + stats.gone + stats.noindex + stats.failed + stats.duplicates
+        self.bar.update(count - self.done)
+        self.done = count
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import ingest
 
@@ -93,9 +109,10 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         raise ValueError("; ".join(bad))
     options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                     robots_sitemaps=False if args.no_sitemaps else None)
-    progress = None if args.json or not sys.stderr.isatty() else _ProgressBar(None)
+    progress = None if args.json or not sys.stderr.isatty() else _CrawlProgressBar()
     try:
-        run = crawl_into_index(args.urls, settings, options, rebuild=args.rebuild, prune=args.prune, progress=progress)
+        run = crawl_into_index(args.urls, settings, options, rebuild=args.rebuild, prune=args.prune, progress=progress,
+                               on_answer=progress.answered if progress else None)
     except OSError as exc:
         raise CliError(
             f"could not write the index at {settings.index}: {exc.strerror or exc}. What the crawl committed before "

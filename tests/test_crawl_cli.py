@@ -263,3 +263,20 @@ def test_ctrl_c_during_a_crawl_ends_it_with_one_line_and_keeps_the_checkpoints(t
     assert crawler.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("relief: interrupted"), err
     assert 0 < len(store.read_validators(idx)) < int(total)
+
+
+def test_the_crawl_reports_each_answer_before_the_first_page_is_written(tmp_path: Path) -> None:
+    """What the terminal's progress bar shows: it moves with the crawl, not only with the ingest."""
+    from indexer.config import load_settings
+    from indexer.crawl import CrawlOptions, crawl_into_index
+
+    events: list[tuple[str, int]] = []
+    with CrawlSite(CORPUS) as site:
+        run = crawl_into_index([site.url("/sitemap.xml")], load_settings(env={}, index=tmp_path / "index"),
+                               CrawlOptions(delay=0.0, max_depth=0), workers=1,
+                               progress=lambda p: events.append(("written", p.written)),
+                               on_answer=lambda s: events.append(("answered", s.pages + s.unchanged + s.failed)))
+    answered = [n for kind, n in events if kind == "answered"]
+    first_write = next(i for i, (kind, n) in enumerate(events) if kind == "written" and n > 0)
+    assert answered == sorted(answered) and answered[-1] == run.stats.pages == len(site.pages)
+    assert len([e for e in events[:first_write] if e[0] == "answered"]) > 1

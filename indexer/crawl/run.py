@@ -10,7 +10,7 @@ another site in the same index), which `ingest_stream(prune=True)` would remove.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..config import Settings
 from ..model import IngestReport
@@ -39,8 +39,14 @@ def crawl_into_index(
     prune: bool = False,
     workers: int | None = None,
     progress: Any = None,
+    on_answer: Callable[[CrawlStats], None] | None = None,
 ) -> CrawlRun:
-    """Crawl from the start URLs (pages or sitemaps) and bring the index up to date."""
+    """Crawl from the start URLs (pages or sitemaps) and bring the index up to date.
+
+    `progress` sees the ingest's progress; `on_answer` sees the crawl's counts after each
+    URL it settles, which moves long before the first cleaned page is written (a site's
+    first pages wait until its template is learned).
+    """
     from .. import backend
     from ..pipeline import ingest_stream
 
@@ -52,6 +58,8 @@ def crawl_into_index(
         for item in items:
             if isinstance(item, Gone):
                 gone.append(item.page_id)
+            if on_answer is not None:
+                on_answer(stats)
             yield item
 
     report = ingest_stream(noting_gone(crawl(start_urls, options, known, stats)), settings,
