@@ -44,41 +44,26 @@ import hashlib
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402,F401  (the project on the import path)
+from _common import DevPage, dev_pages, html_raw_page, shingles, tokens  # noqa: E402
 
 from indexer.clean import clean_page  # noqa: E402
-from indexer.model import Page, RawPage  # noqa: E402
+from indexer.model import Page  # noqa: E402
 
-_TOKEN = re.compile(r"\w+")
-SHINGLE = 4
 BOOTSTRAP = 200
 SEED = 20240601
 
 
 # --------------------------------------------------------------------------- metric
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
-def shingles(toks: list[str], n: int = SHINGLE) -> Counter:
-    if len(toks) < n:
-        return Counter([tuple(toks)]) if toks else Counter()
-    return Counter(tuple(toks[i : i + n]) for i in range(len(toks) - n + 1))
 
 
 @dataclass
@@ -124,13 +109,7 @@ def bootstrap_f1_std(scores: list[PageScore], n: int = BOOTSTRAP, seed: int = SE
 # --------------------------------------------------------------------------- systems
 
 
-@dataclass
-class Doc:
-    page_id: str
-    path: Path
-    url: str
-    html: str
-    truth: str
+Doc = DevPage
 
 
 @dataclass
@@ -147,17 +126,7 @@ class Result:
 
 
 def ours(doc: Doc) -> str:
-    raw = RawPage(
-        page_id=doc.page_id,
-        source=str(doc.path),
-        url=doc.url,
-        site=urlparse(doc.url).netloc or "unknown",
-        kind="html",
-        body=doc.html,
-        encoding="utf-8",
-        sha256=hashlib.sha256(doc.html.encode("utf8", "surrogatepass")).hexdigest(),
-    )
-    page = clean_page(raw)
+    page = clean_page(html_raw_page(doc.page_id, doc.path, doc.url, doc.html))
     return page.text if isinstance(page, Page) else ""
 
 
@@ -225,18 +194,7 @@ def run_system(name: str, fn: Callable[[Doc], str], docs: list[Doc], cache: Path
 
 
 def load(folder: Path, limit: int | None) -> list[Doc]:
-    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf8"))
-    docs = []
-    for path in sorted((folder / "html").glob("*.html.gz")):
-        page_id = path.name.split(".")[0]
-        if page_id not in truth:
-            continue
-        with gzip.open(path, "rt", encoding="utf8") as fh:
-            html = fh.read()
-        docs.append(Doc(page_id, path, truth[page_id].get("url", ""), html, truth[page_id]["articleBody"]))
-        if limit and len(docs) >= limit:
-            break
-    return docs
+    return list(dev_pages(folder, limit))
 
 
 SYSTEM_NAMES = {"ours": "ours (indexer.clean)", "trafilatura": "trafilatura", "readability": "readability-lxml",

@@ -18,28 +18,22 @@ the settings whose recall on every set reaches RECALL_FLOOR. scripts/eval_extrac
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import json
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402,F401  (the project on the import path)
+from _common import SHINGLE, dev_pages, html_raw_page, shingles, tokens  # noqa: E402
 
 from indexer.clean import blockmodel  # noqa: E402
 from indexer.clean.features import N_FEATURES  # noqa: E402
 from indexer.clean.page import Analysis, analyse_html, rule_kept  # noqa: E402
 from indexer.model import RawPage  # noqa: E402
 
-_TOKEN = re.compile(r"\w+")
-SHINGLE = 4
 L2 = 1.0
 LABEL_SHARE = 0.5
 SOFT_LABELS = False
@@ -51,13 +45,6 @@ THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 RECALL_FLOOR = 0.975
 LOWS = (0.05, 0.1, 0.2, 0.3)
 GAPS = (0, 1, 2, 3, 5)
-
-
-def shingles(text: str) -> Counter:
-    toks = _TOKEN.findall(text)
-    if len(toks) < SHINGLE:
-        return Counter([tuple(toks)]) if toks else Counter()
-    return Counter(tuple(toks[i:i + SHINGLE]) for i in range(len(toks) - SHINGLE + 1))
 
 
 @dataclass
@@ -75,15 +62,9 @@ class PageData:
     gold_total: int
 
 
-def raw_page(path: Path, page_id: str, url: str, html: str) -> RawPage:
-    return RawPage(page_id=page_id, source=str(path), url=url, site=urlparse(url).netloc or "unknown",
-                   kind="html", body=html, encoding="utf-8",
-                   sha256=hashlib.sha256(html.encode("utf8", "surrogatepass")).hexdigest())
-
-
 def page_data(dataset: str, page_id: str, raw: RawPage, truth: str) -> PageData:
     a = analyse_html(raw)
-    gold = shingles(truth)
+    gold = shingles(tokens(truth))
     gold_total = sum(gold.values())
     if not isinstance(a, Analysis):
         z = np.zeros(0)
@@ -93,7 +74,7 @@ def page_data(dataset: str, page_id: str, raw: RawPage, truth: str) -> PageData:
     toks: list[str] = []
     owner: list[int] = []
     for k, s in enumerate(a.segs):
-        t = _TOKEN.findall(s.text)
+        t = tokens(s.text)
         toks.extend(t)
         owner.extend([k] * len(t))
     n = len(a.segs)
@@ -115,19 +96,8 @@ def page_data(dataset: str, page_id: str, raw: RawPage, truth: str) -> PageData:
 
 
 def load_folder(folder: Path, limit: int | None = None) -> list[PageData]:
-    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf8"))
-    out = []
-    for path in sorted((folder / "html").glob("*.html.gz")):
-        page_id = path.name.split(".")[0]
-        if page_id not in truth:
-            continue
-        with gzip.open(path, "rt", encoding="utf8") as fh:
-            html = fh.read()
-        url = truth[page_id].get("url", "")
-        out.append(page_data(folder.name, page_id, raw_page(path, page_id, url, html), truth[page_id]["articleBody"]))
-        if limit and len(out) >= limit:
-            break
-    return out
+    return [page_data(folder.name, d.page_id, html_raw_page(d.page_id, d.path, d.url, d.html), d.truth)
+            for d in dev_pages(folder, limit)]
 
 
 def fit_weights(pages: list[PageData], matrices: list[np.ndarray], l2: float = L2) -> np.ndarray:

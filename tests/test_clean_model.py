@@ -124,6 +124,26 @@ def test_a_one_paragraph_page_keeps_its_paragraph():
     assert page.text == "Heat relaxes tight muscles."
 
 
+@pytest.mark.parametrize("body", [
+    "<html><head><title>Heat relaxes tight muscles.</title></head><body><p>Heat relaxes tight muscles.</p></body></html>",
+    "<html><head><title>Heat relaxes tight muscles.</title></head><body><nav><a href='/'>Home</a></nav>"
+    "<h1>Heat relaxes tight muscles.</h1><footer>Copyright 2024</footer></body></html>",
+])
+def test_a_page_whose_only_line_is_its_title_keeps_it_as_text(body):
+    # a short page is content: its one line is both the title and the text, not "empty"
+    page = clean_html(raw(body))
+    assert isinstance(page, Page), page
+    assert page.title == "Heat relaxes tight muscles."
+    assert page.text == "Heat relaxes tight muscles."
+
+
+def test_the_title_line_stays_out_when_the_page_has_other_text():
+    page = clean_html(raw(PAGE))
+    assert isinstance(page, Page), page
+    assert page.title == "Walking and back strain"
+    assert "Walking and back strain" not in page.text and page.text.startswith("Gentle walking")
+
+
 def test_decide_falls_back_to_the_rules_when_the_model_keeps_nothing():
     m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.9, low=0.5, gap=0)
     assert blockmodel.decide([0.2, 0.3, 0.1], [False, True, False], m, [True, True, False]) == [True, False, False]

@@ -27,7 +27,7 @@ from lxml import etree
 from ..model import IngestError, Page, RawPage
 from . import blockmodel, content, metadata
 from .features import FEATURES, segment_features
-from .rules import block_key, norm, rules
+from .rules import block_key, has_words, norm, rules
 from .text import CONTROL, clean_text
 from .walk import Seg, Walk
 
@@ -100,6 +100,7 @@ class Analysis:
     segs: list[Seg]
     features: list[list[float]]  # one row per segment, features.FEATURES order
     hard_drop: list[bool]  # title, byline and date lines: never article text
+    title_lines: list[bool]  # of them, the headline or the title's own words
     families: list[int]  # per segment, the parent element of its owner
     groups: list[int]  # per segment, its data table or list (-1: none)
     layout_tables: frozenset[int]
@@ -128,6 +129,9 @@ def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page
     keep = blockmodel.decide(blockmodel.probabilities(a.features, m, a.families, a.hard_drop, a.groups), a.hard_drop, m,
                              rule_kept(a), a.groups)
     blocks = content.assemble([s for s, k in zip(a.segs, keep) if k], set(a.layout_tables))
+    if not blocks:
+        # a page whose one line is also its title is a short page, not an empty one
+        blocks = content.assemble([s for s, t in zip(a.segs, a.title_lines) if t], set(a.layout_tables))
     if not blocks:
         return IngestError(raw.source, "empty", "no main text after cleaning")
     return Page(
@@ -205,11 +209,13 @@ def analyse_html(raw: RawPage) -> Analysis | IngestError:
     byline = ""
     published = ""
     hard = [False] * len(segs)
+    title_lines = [False] * len(segs)
     kept: list[Seg] = []
     for k, s in enumerate(segs):
         text = s.text
         if s.kind == "heading" and s.level == 1 or block_key(text) == title_key:
             hard[k] = True
+            title_lines[k] = not (s.node >= 0 and dropped[s.node]) and has_words(text)
         elif len(text) <= 80 and r.byline.match(text) and len(text.split()) <= 10:
             hard[k] = True
             if not dropped[s.node] and lo <= s.node <= hi:
@@ -235,7 +241,7 @@ def analyse_html(raw: RawPage) -> Analysis | IngestError:
         r,
     )
     return Analysis(
-        segs=segs, features=features, hard_drop=hard,
+        segs=segs, features=features, hard_drop=hard, title_lines=title_lines,
         families=[parent[s.node] if s.node >= 0 else -1 for s in segs],
         groups=[s.group if s.kind in ("list", "table") and s.group not in w.layout_tables else -1 for s in segs],
         layout_tables=frozenset(w.layout_tables),
