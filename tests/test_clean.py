@@ -193,6 +193,32 @@ def test_ten_thousand_nested_spans_keep_their_text():
     assert deep in result.text
 
 
+ARTICLE = ("Gentle walking after a back strain speeds recovery, and most people manage twenty "
+           "minutes a day within a week of the injury.")
+
+
+def test_an_unclosed_title_does_not_swallow_the_page():
+    # the <script> start tag was lost, so <title> runs to the end of the page
+    body = ("<html><head><title>Walking after a back strain\nvar size = 12;\nfunction zoom() { size++; }\n"
+            "//-->\n</script></head><body><nav><a href='/'>Home</a></nav>"
+            f"<p>{ARTICLE}</p><p>{ARTICLE}</p></body></html>")
+    page = clean_page(raw(body))
+    assert isinstance(page, Page), page
+    assert page.title == "Walking after a back strain"
+    assert page.text == f"{ARTICLE}\n\n{ARTICLE}"
+
+
+@pytest.mark.parametrize("after", ["</html>", "</head><body><p>It helps most people.</p></body></html>"])
+def test_text_that_lands_in_head_is_read(after):
+    # an unknown element in <head> makes libxml2 keep what follows inside <head>
+    body = (f"<html><head><title>Walking</title><mbox><div><p>{ARTICLE}</p>"
+            f"<p>{ARTICLE}</p></div>{after}")
+    page = clean_page(raw(body))
+    assert isinstance(page, Page), page
+    assert page.text.startswith(f"{ARTICLE}\n\n{ARTICLE}")
+    assert page.title == "Walking"
+
+
 def test_xhtml_with_an_xml_declaration_is_read():
     body = ('<?xml version="1.0" encoding="iso-8859-1"?>\n<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml">'
             "<head><title>Cold packs</title></head><body><p>Cold packs ease a fresh sprain when used for "
@@ -306,12 +332,12 @@ def test_template_heading_with_own_section_survives():
 
 # One gate per dev set, over all its pages, with the packaged block model. The floors sit a
 # little under the 5-fold cross-validated figures (scripts/eval_extraction.py DIRS --cv 5:
-# extraction-dev F1 0.978, recall 0.977; l3s F1 0.959, recall 0.965), which are what the
+# extraction-dev F1 0.977, recall 0.976; l3s F1 0.967, recall 0.982), which are what the
 # cleaner does on pages it was not fitted on; the packaged model has seen these pages, so a
 # figure under the floor is a real regression, not noise.
 GATES = {
     "extraction-dev": (0.965, 0.96),
-    "extraction-dev-l3s": (0.945, 0.95),
+    "extraction-dev-l3s": (0.955, 0.97),
 }
 
 

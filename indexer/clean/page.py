@@ -37,6 +37,10 @@ _PRESTRIP = re.compile(
 )
 # lxml refuses a str that declares its own encoding in an XML declaration
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+_TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.I)
+# the start of a line that opens or closes a tag
+_TAG_LINE = re.compile(r"^[ \t]*</?[a-zA-Z!]", re.M)
 # huge_tree: no depth or size limit of libxml2 (10,000 nested divs, 1 MB attributes)
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, no_network=True)
 
@@ -45,6 +49,24 @@ _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True
 # deeper; a page that reaches near that depth is parsed again through _FlatBelow.
 _LIBXML_DEPTH = 2000
 _MAX_DEPTH = 1000
+
+
+def close_title(html: str) -> str:
+    """A page whose <title> is never closed, with the title ended at the end of its line.
+
+    A <title> is raw text up to its end tag, so an unclosed one (a page cut and pasted
+    around a lost <script> tag) swallows the whole page and leaves no text. The rest of the
+    title's line is kept as the title; the lines after it up to the next line that starts
+    with a tag are the lost script's code and are dropped.
+    """
+    m = _TITLE_OPEN.search(html)
+    if m is None or _TITLE_CLOSE.search(html, m.end()):
+        return html
+    eol = html.find("\n", m.end())
+    if eol < 0:
+        return html
+    nxt = _TAG_LINE.search(html, eol + 1)
+    return html[: eol] + "</title>\n" + (html[nxt.start():] if nxt else "")
 
 
 def parse_html(html: str, flat_below: int = 0) -> etree._Element | None:
@@ -152,6 +174,16 @@ def _walk(tree: etree._Element) -> tuple[Walk, str]:
     body = tree.find("body")
     w = Walk()
     head = tree.find("head")
+    if head is not None:
+        # an unknown element in <head> (<mbox>) makes libxml2 put what follows inside <head>,
+        # which the walk skips, up to the whole page: it is read as the start of the body
+        skip = rules().skip_tags
+        stray = [el for el in head if isinstance(el.tag, str) and el.tag.lower() not in skip]
+        if stray:
+            if body is None:
+                body = etree.SubElement(tree, "body")
+            for i, el in enumerate(stray):
+                body.insert(i, el)
     doc_title = ""
     if head is not None:
         for el in head.iter("meta", "title"):
@@ -170,7 +202,7 @@ def _walk(tree: etree._Element) -> tuple[Walk, str]:
 def analyse_html(raw: RawPage) -> Analysis | IngestError:
     """Segments, their features and the page's metadata (steps 1 to 5)."""
     r = rules()
-    source = CONTROL.sub("", raw.body)
+    source = close_title(CONTROL.sub("", raw.body))
     ld = metadata.ld_json(source)
     html = _PRESTRIP.sub(" ", source)
     tree = parse_html(html)
