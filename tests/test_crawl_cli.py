@@ -101,6 +101,11 @@ def test_crawl_mistakes_are_clear_errors_that_touch_nothing(tmp_path: Path, caps
         code, out, err = run(capsys, "crawl", site.url("/private/secret.html"), "--index", str(idx), "--no-sitemaps", *FAST)
         assert code == 1 and "secret.html: robots (disallowed by robots.txt)" in out and "reached no page" in err
         assert site.hits["/private/secret.html"] == 0
+    # the crawl that reached nothing left an empty index: it answers, with nothing
+    code, out, err = run(capsys, "search", "massage", "--index", str(idx))
+    assert (code, err) == (0, "") and out.startswith("0 results")
+    code, out, err = run(capsys, "stats", "--index", str(idx), "--json")
+    assert code == 0 and json.loads(out)["passages"] == 0, err
 
 
 def test_a_crawled_site_gets_the_same_passages_as_its_files(tmp_path: Path) -> None:

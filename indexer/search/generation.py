@@ -128,7 +128,9 @@ class Generation:
     def page_of(self) -> list[str]:
         """The page id of every passage, by document number."""
         if self._page_of is None:
-            self._page_of = list(self.reader.column_reader("page_id"))
+            # an index with no passage yet (a crawl that reached nothing) has no column at all
+            has = self.reader.has_column("page_id")
+            self._page_of = list(self.reader.column_reader("page_id")) if has else []
         return self._page_of
 
     def filter_set(self, within: Filter) -> set[int]:
