@@ -145,6 +145,9 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{len(report.skipped)} skipped:")
             for error in report.skipped:
                 print(f"  {error}")
+        if run.prunable:
+            print(f"{_count(run.prunable, 'indexed page')} now gone or noindex stay{'s' if run.prunable == 1 else ''} "
+                  "in the index; crawl again with --prune to remove them")
     if stats.pages + stats.unchanged == 0:
         print("relief: the crawl reached no page; see the reasons above", file=sys.stderr)
         return 1
@@ -342,7 +345,7 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--prune", action="store_true", help="remove pages that now answer 404 or 410, or ask not to be indexed")
     p.add_argument("--rebuild", action="store_true", help="build a new index beside the live one and swap (fetches every page)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any URL failed")
-    p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
+    p.add_argument("--max-page-bytes", type=int, metavar="N", help="skip pages larger than N bytes (after decompression)")
     p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
     p.set_defaults(func=cmd_crawl)
 

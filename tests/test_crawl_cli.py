@@ -57,12 +57,17 @@ def test_crawl_then_recrawl_with_prune(tmp_path: Path, capsys: pytest.CaptureFix
         del site.pages[removed]
         site.pages[hidden] = site.pages[hidden].replace(b"<head>", b'<head><meta name="robots" content="noindex">', 1)
         assert b"noindex" in site.pages[hidden]
+        code, out, err = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, "--max-depth", "0", *FAST)
+        assert code == 0, err
+        assert "2 indexed pages now gone or noindex stay in the index; crawl again with --prune to remove them" in out
+        assert site.url(hidden) in store.read_validators(idx)  # without --prune nothing leaves
         site.hits.clear()
         code, out, err = run(capsys, "crawl", site.url("/sitemap.xml"), "--index", idx, "--json", "--prune", "--max-depth", "0", *FAST)
         assert code == 0, err
         again = json.loads(out)
         assert again["added"] == 0 and again["updated"] == 0, json.dumps([again, first])
         assert again["removed"] == 2 and again["crawl"]["noindex"] == 1 and again["crawl"]["gone"] == 1
+        assert again["crawl"]["prunable"] == 0
         assert {e["source"]: e["reason"] for e in again["skipped"]}[site.url(hidden)] == "noindex"
         assert again["unchanged"] >= len(site.pages) - 1
         assert sum(site.not_modified.values()) >= len(site.pages) - 1

@@ -24,10 +24,11 @@ class CrawlRun:
 
     report: IngestReport
     stats: CrawlStats
+    prunable: int = 0  # indexed pages that answered 404/410 or noindex and stay (no --prune)
 
     def to_dict(self) -> dict[str, Any]:
         counts = {k: v for k, v in vars(self.stats).items() if k != "failures"}
-        return {**self.report.to_dict(), "crawl": counts}
+        return {**self.report.to_dict(), "crawl": {**counts, "prunable": self.prunable}}
 
 
 def crawl_into_index(
@@ -53,11 +54,15 @@ def crawl_into_index(
     known = {} if rebuild else backend.read_validators(settings)
     stats = CrawlStats()
     gone: list[str] = []
+    indexed_gone = 0
 
     def noting_gone(items: Iterator[CrawlItem]) -> Iterator[CrawlItem]:
+        nonlocal indexed_gone
         for item in items:
             if isinstance(item, Gone):
                 gone.append(item.page_id)
+                if item.url in known:
+                    indexed_gone += 1
             if on_answer is not None:
                 on_answer(stats)
             yield item
@@ -71,4 +76,4 @@ def crawl_into_index(
                 if page_id in present:
                     writer.delete_page(page_id)
                     report.removed += 1
-    return CrawlRun(report, stats)
+    return CrawlRun(report, stats, prunable=0 if prune else indexed_gone)
