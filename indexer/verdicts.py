@@ -63,6 +63,7 @@ class Rules:
     weights: dict[str, float]
     decide: dict[str, float]
     cues: dict[str, _PhraseSet]
+    surface: dict[str, frozenset[str]]  # words compared as written, not as stems
 
 
 def rules_from(data: dict) -> Rules:
@@ -70,6 +71,7 @@ def rules_from(data: dict) -> Rules:
         weights={k: float(v) for k, v in data.get("weights", {}).items()},
         decide={k: float(v) for k, v in data.get("decide", {}).items()},
         cues={k: _PhraseSet(v) for k, v in data.get("cues", {}).items()},
+        surface={k: frozenset(str(w).lower() for w in v) for k, v in data.get("surface", {}).items()},
     )
 
 
@@ -138,6 +140,7 @@ def read_sentence(
 
     strength = {"positive": 1.0, "negative": w.get("negative", 1.0), "harm": w.get("harm", 0.0)}
     found = [(a, b, sign, key) for sign, key in ((1, "positive"), (-1, "negative"), (-1, "harm")) for a, b in cues[key].find(toks)]
+    found = _plain_positives(found, text, spans, rules)
     claimed = {i for a, b, _, key in found if key != "harm" for i in range(a, b)}
     hits = sorted(
         (a, b, sign, strength[key])
@@ -159,10 +162,17 @@ def read_sentence(
                 break
             flipped.add(a)
             end = b
+    comparative = {a for a, _ in cues["comparative"].find(toks)}
+    first_target = min((a for a, _ in target), default=-1)
     score = 0.0
     for a, _, sign, weight in hits:
         if clause[a] in wanted:
-            score += (-sign if a in flipped else sign) * weight
+            # "Y is superior to X": the comparison speaks for Y, against the target X
+            turned = (a in flipped) != (a in comparative and first_target > a and clause[first_target] == clause[a])
+            score += (-sign if turned else sign) * weight
+    if target and _given_up(toks, target, clause, cues["cessation"], window):
+        # "stop taking X", "avoid X": whatever the sentence recommends, it is against X
+        score = -max(abs(score), 1.0)
     limited = bool(cues["limited"].find(toks))
     polarity = (score > 0) - (score < 0)
     if polarity == 0 and not limited:
@@ -189,6 +199,32 @@ def read_sentence(
     if polarity < 0:
         weight *= w.get("negative", 1.0)
     return Reading(polarity, weight, limited, hedged, study, expert, conclusion)
+
+
+def _plain_positives(found: list[tuple[int, int, int, str]], text: str, spans: Sequence[Tok], rules: Rules) -> list[tuple[int, int, int, str]]:
+    """Drop positive cues that are not claims of benefit: a stem shared with a plain noun
+    ("effect" of "effective", so "side effects" and "no effect" are no praise), and a
+    positive word that only completes a negative cue ("negligible effect", "little benefit")."""
+    plain = rules.surface.get("not_positive", frozenset())
+    against = {b for a, b, sign, key in found if sign < 0}
+    covered = {i for a, b, sign, key in found if sign < 0 for i in range(a, b)}
+    out = []
+    for a, b, sign, key in found:
+        if key == "positive":
+            surface = text[spans[a][1] : spans[b - 1][2]].lower()
+            if surface in plain or a in against or a in covered:
+                continue
+        out.append((a, b, sign, key))
+    return out
+
+
+def _given_up(toks: Sequence[str], target: Sequence[tuple[int, int]], clause: Sequence[int], cessation: _PhraseSet, window: int) -> bool:
+    """A cessation cue ("stop", "avoid", "cut down on") shortly before the treatment, same clause."""
+    for a0, b0 in cessation.find(toks):
+        for a, _ in target:
+            if b0 <= a and a - b0 <= window and clause[a] == clause[a0]:
+                return True
+    return False
 
 
 @dataclass(frozen=True)

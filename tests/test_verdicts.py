@@ -85,6 +85,39 @@ def test_everyday_words_are_not_cues(sentence, target):
     assert reading(sentence, target).polarity == 0
 
 
+@pytest.mark.parametrize(
+    "sentence, target",
+    [
+        # "effect" shares its stem with "effective" but praises nothing
+        ("Traction has side effects such as dizziness.", "traction"),
+        ("Heat wraps have a negligible effect on sciatica.", "heat wraps"),
+        ("Back belts offer little benefit to warehouse workers.", "back belts"),
+        # giving it up: "stop", "avoid", "cut down on" before the treatment
+        ("Doctors strongly recommend that you stop taking codeine after a week.", "codeine"),
+        ("It helps to cut down on coffee when migraines start.", "coffee"),
+        # a comparison speaks for what comes first
+        ("Exercise was superior to bed rest in every trial.", "bed rest"),
+        ("Physiotherapy works better than traction for sciatica.", "traction"),
+        # rarely, seldom, impossible: negators too
+        ("Opioids are rarely helpful for long-standing back pain.", "opioids"),
+    ],
+)
+def test_against_the_treatment(sentence, target):
+    assert reading(sentence, target).polarity == -1
+
+
+@pytest.mark.parametrize(
+    "sentence, target",
+    [
+        ("Exercise was superior to bed rest in every trial.", "exercise"),
+        ("Swimming helps you stop worrying about your back.", "swimming"),
+        ("Insoles are effective for heel pain.", "insoles"),
+    ],
+)
+def test_for_the_treatment(sentence, target):
+    assert reading(sentence, target).polarity == 1
+
+
 def test_reducing_a_risk_is_not_a_harm():
     assert reading("Cranberries reduce the risk of bladder infections.", "cranberries").polarity == 1
 
@@ -249,11 +282,11 @@ def test_stance_dev_gate():
 
     items = eval_stance.load(STANCE_DEV)
     f = eval_stance.figures(items, eval_stance.calls(items))
-    # measured 0.748 at coverage 0.675, always-helps 0.474 on the same pages; floors leave
-    # a margin for cue edits elsewhere
-    assert f["accuracy"] >= 0.72
-    assert f["coverage"] >= 0.64
-    assert f["gain"] >= 0.20
+    # measured 0.774 at coverage 0.685, always-helps 0.489 on the same pages (leave-one-topic-out
+    # CV 0.767 at 0.665); floors sit under the CV figure with a margin for cue edits elsewhere
+    assert f["accuracy"] >= 0.75
+    assert f["coverage"] >= 0.65
+    assert f["gain"] >= 0.22
 
 
 # -- stored with the page: page view, claims report, web page and JSON ------------------------
