@@ -143,7 +143,7 @@ def read_sentence(
     found = _plain_positives(found, text, spans, rules)
     claimed = {i for a, b, _, key in found if key != "harm" for i in range(a, b)}
     hits = sorted(
-        (a, b, sign, strength[key])
+        (a, b, sign, strength[key], key)
         for a, b, sign, key in found
         if not any(i in inside for i in range(a, b))
         # "reduces the risk": the risk is the claim's object, not a harm of the treatment
@@ -153,7 +153,7 @@ def read_sentence(
     # a cue overlapping the negator ("not been shown") is that same negation
     flipped: set[int] = set()
     for a0, b0 in negators:
-        after = [(a, b) for a, b, _, _ in hits if a >= b0]
+        after = [(a, b) for a, b, _, _, _ in hits if a >= b0]
         if not after or after[0][0] - b0 > window or scope[after[0][0]] != scope[a0]:
             continue
         end = after[0][0]
@@ -162,17 +162,23 @@ def read_sentence(
                 break
             flipped.add(a)
             end = b
+    # "more toxic than X" compares as "superior to X" does
+    than = [a for a, _ in cues["than"].find(toks)]
     comparative = {a for a, _ in cues["comparative"].find(toks)}
+    comparative |= {a for a, b, _, _, _ in hits if any(b <= t <= b + 2 for t in than)}
     first_target = min((a for a, _ in target), default=-1)
     score = 0.0
-    for a, _, sign, weight in hits:
+    harm_only = True
+    for a, _, sign, weight, key in hits:
         if clause[a] in wanted:
             # "Y is superior to X": the comparison speaks for Y, against the target X
             turned = (a in flipped) != (a in comparative and first_target > a and clause[first_target] == clause[a])
             score += (-sign if turned else sign) * weight
+            harm_only = harm_only and key == "harm"
     if target and _given_up(toks, target, clause, cues["cessation"], window):
         # "stop taking X", "avoid X": whatever the sentence recommends, it is against X
         score = -max(abs(score), 1.0)
+        harm_only = False
     limited = bool(cues["limited"].find(toks))
     polarity = (score > 0) - (score < 0)
     if polarity == 0 and not limited:
@@ -196,6 +202,9 @@ def read_sentence(
         weight *= w.get("reported", 1.0)
     if referred:
         weight *= w.get("referred", 1.0)
+    if harm_only and polarity:
+        # a side effect named, no word on whether it works: pages for a treatment list them too
+        weight *= w.get("harm_only", 1.0)
     if polarity < 0:
         weight *= w.get("negative", 1.0)
     return Reading(polarity, weight, limited, hedged, study, expert, conclusion)
@@ -350,7 +359,30 @@ def _verdict_for(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], label: st
         if reading.polarity == 0 and not reading.limited:
             continue
         scored.append(Scored(_as_claim(line.claim, line.text, line.start, reading, (label,)), reading))
+    if any(target for _, target in lines):
+        scored.extend(_skeptic(lines, {s.claim.start for s in scored}, label, rules))
     return decide(label, scored, rules)
+
+
+def _skeptic(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], taken: set[int], label: str, rules: Rules) -> list[Scored]:
+    """A debunking page ("quackery", "no scientific evidence", "FTC sues") leans against what it
+    discusses even where a sentence does not name it; a few such sentences, each weighing little,
+    none naming another treatment."""
+    weight = rules.weights.get("page_skeptic", 0.0)
+    most = int(rules.decide.get("page_skeptic_max", 0))
+    out: list[Scored] = []
+    if weight <= 0 or most <= 0:
+        return out
+    cue = rules.cues["page_skeptic"]
+    for line, target in lines:
+        if target or line.named or line.start in taken and not line.is_title:
+            continue
+        if cue.find([t for t, _, _ in line.spans]):
+            reading = Reading(-1, weight)
+            out.append(Scored(_as_claim(line.claim, line.text, line.start, reading, (label,)), reading))
+            if len(out) >= most:
+                break
+    return out
 
 
 def _alternatives(text: str) -> list[str]:
