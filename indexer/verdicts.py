@@ -331,7 +331,7 @@ def _lines(page: Page, vocab: Vocabulary) -> list[_Line]:
 Finder = Callable[[_Line], list[tuple[int, int]]]
 
 
-def _verdict_for(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], label: str, rules: Rules) -> Verdict:
+def _verdict_for(lines: Sequence[tuple[_Line, Sequence[tuple[int, int]]]], label: str, rules: Rules) -> Verdict:
     """`lines`: each sentence with the target's token ranges in it; `named` holds only other treatments."""
     reference = rules.cues["reference"]
     scored: list[Scored] = []
@@ -364,7 +364,7 @@ def _verdict_for(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], label: st
     return decide(label, scored, rules)
 
 
-def _skeptic(lines: Sequence[tuple[_Line, list[tuple[int, int]]]], taken: set[int], label: str, rules: Rules) -> list[Scored]:
+def _skeptic(lines: Sequence[tuple[_Line, Sequence[tuple[int, int]]]], taken: set[int], label: str, rules: Rules) -> list[Scored]:
     """A debunking page ("quackery", "no scientific evidence", "FTC sues") leans against what it
     discusses even where a sentence does not name it; a few such sentences, each weighing little,
     none naming another treatment."""
@@ -426,15 +426,32 @@ def name_stems(text: str, vocab: Vocabulary | None = None) -> list[tuple[str, ..
     return out
 
 
-def about(page: Page, text: str, vocab: Vocabulary | None = None, rules: Rules | None = None) -> Verdict:
-    """The page's position on a treatment named in free words (see `phrase_finder`)."""
+@dataclass(frozen=True)
+class AboutLines:
+    """A page read once for a treatment named in free words: each sentence with where it names
+    the treatment. Weighing them (`weigh`) is cheap, so rules can be tried on it many times."""
+
+    label: str
+    lines: tuple[tuple[_Line, tuple[tuple[int, int], ...]], ...]
+
+
+def about_lines(page: Page, text: str, vocab: Vocabulary | None = None) -> AboutLines:
     vocab = vocab or load_vocabulary()
     find = phrase_finder(text, vocab)
     lines = []
     for line in _lines(page, vocab):
-        target = find(line)
+        target = tuple(find(line))
         lines.append((replace(line, named=_others(line, target)), target))
-    return _verdict_for(lines, " ".join(text.split()), rules or load_rules())
+    return AboutLines(" ".join(text.split()), tuple(lines))
+
+
+def weigh(read: AboutLines, rules: Rules | None = None) -> Verdict:
+    return _verdict_for(read.lines, read.label, rules or load_rules())
+
+
+def about(page: Page, text: str, vocab: Vocabulary | None = None, rules: Rules | None = None) -> Verdict:
+    """The page's position on a treatment named in free words (see `phrase_finder`)."""
+    return weigh(about_lines(page, text, vocab), rules)
 
 
 def _others(line: _Line, mine: Sequence[tuple[int, int]]) -> tuple[tuple[str, int, int], ...]:

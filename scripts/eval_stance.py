@@ -14,8 +14,9 @@ judgement: ``helps`` ↔ 1, ``does-not-help`` ↔ 0; ``mixed`` and ``unclear`` a
 Printed: accuracy on the pages with a call, coverage (share of pages with a call), and
 always-"helps" on those same pages; then the same figures with near-copies of one article
 (same topic, most of their word 8-grams shared) counted once (each page weighs 1/size of
-its group). With ``--cv``: the two fitted knobs (``weights.negative``, ``decide.min_weight``)
-chosen by leave-one-topic-out cross-validation; the held-out figures are printed.
+its group). With ``--cv``: the fitted knobs (``GRID``: the does-not-help weight, the weight of
+harm-only and page-level debunking sentences, the mixed margin) chosen by leave-one-topic-out
+cross-validation; the held-out figures are printed.
 
 The topic's treatment text is used as written, except where TREC lists two names of one
 treatment in a row ("amygdalin laetrile"): those are given as alternatives.
@@ -45,9 +46,14 @@ from indexer.pipeline import extract_paths  # noqa: E402
 # TREC's treatment field lists synonyms side by side; the user would type one or the other
 ALTERNATIVE_NAMES = {"amygdalin laetrile": "amygdalin or laetrile"}
 
-NEGATIVE_GRID = (1.0, 1.25, 1.5, 2.0)
-MIN_WEIGHT_GRID = (0.3, 0.5, 1.0)
-
+# The knobs fitted on stance-dev, each with the values tried; --cv chooses them by
+# leave-one-topic-out cross-validation and prints the held-out figures.
+GRID: dict[str, tuple[float, ...]] = {
+    "weights.negative": (1.0, 1.5, 2.0),
+    "weights.harm_only": (0.1, 0.2, 0.35),
+    "weights.page_skeptic": (0.0, 0.3),
+    "decide.mixed_margin": (0.1, 0.15, 0.2),
+}
 
 @dataclass(frozen=True)
 class Item:
@@ -105,13 +111,15 @@ def load(folder: Path) -> list[Item]:
     ]
 
 
-def calls(items: Sequence[Item], rules: verdicts.Rules | None = None) -> dict[str, str]:
+def calls(items: Sequence[Item], rules: verdicts.Rules | None = None, read: dict[str, verdicts.AboutLines] | None = None) -> dict[str, str]:
     out = {}
     for it in items:
         if it.page is None:
             out[it.doc_id] = "unclear"
         elif rules is None and it.page.about is not None:
             out[it.doc_id] = it.page.about.verdict
+        elif read is not None:
+            out[it.doc_id] = verdicts.weigh(read[it.doc_id], rules).verdict
         else:
             out[it.doc_id] = verdicts.about(it.page, it.about, rules=rules).verdict
     return out
@@ -143,11 +151,20 @@ def figures(items: Sequence[Item], got: dict[str, str], dedup: bool = False) -> 
     }
 
 
-def rules_with(negative: float, min_weight: float) -> verdicts.Rules:
+Knobs = tuple[float, ...]
+
+
+def rules_with(knobs: Knobs) -> verdicts.Rules:
     data = tomllib.loads((DATA_DIR / "verdicts.toml").read_text(encoding="utf-8"))
-    data["weights"]["negative"] = negative
-    data["decide"]["min_weight"] = min_weight
+    for name, value in zip(GRID, knobs):
+        section, key = name.split(".")
+        data[section][key] = value
     return verdicts.rules_from(data)
+
+
+def current_knobs() -> Knobs:
+    data = tomllib.loads((DATA_DIR / "verdicts.toml").read_text(encoding="utf-8"))
+    return tuple(float(data[n.split(".")[0]][n.split(".")[1]]) for n in GRID)
 
 
 def _objective(f: dict[str, float]) -> float:
@@ -156,16 +173,23 @@ def _objective(f: dict[str, float]) -> float:
 
 
 def cross_validate(items: Sequence[Item]) -> dict[str, Any]:
-    grid = {(n, m): calls(items, rules_with(n, m)) for n in NEGATIVE_GRID for m in MIN_WEIGHT_GRID}
+    read = {it.doc_id: verdicts.about_lines(it.page, it.about) for it in items if it.page is not None}
+    combos = list(itertools.product(*GRID.values()))
+    grid = {k: calls(items, rules_with(k), read) for k in combos}
+    current = current_knobs()
+
+    def best(on: Sequence[Item]) -> Knobs:
+        # ties go to the values in verdicts.toml, then to the first in the grid
+        return max(combos, key=lambda k: (_objective(figures(on, grid[k])), k == current, -combos.index(k)))
+
     held: dict[str, str] = {}
-    chosen: dict[str, tuple[float, float]] = {}
+    chosen: dict[str, Knobs] = {}
     for topic in sorted({it.topic for it in items}):
-        train = [it for it in items if it.topic != topic]
-        best = max(grid, key=lambda k: (_objective(figures(train, grid[k])), -k[0], -k[1]))
-        chosen[topic] = best
-        held.update({it.doc_id: grid[best][it.doc_id] for it in items if it.topic == topic})
-    best_all = max(grid, key=lambda k: (_objective(figures(items, grid[k])), -k[0], -k[1]))
+        chosen[topic] = best([it for it in items if it.topic != topic])
+        held.update({it.doc_id: grid[chosen[topic]][it.doc_id] for it in items if it.topic == topic})
+    best_all = best(items)
     return {
+        "knobs": list(GRID),
         "held_out": figures(items, held),
         "held_out_dedup": figures(items, held, dedup=True),
         "chosen_per_topic": {t: list(k) for t, k in chosen.items()},
@@ -207,7 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"leave-one-topic-out {key}: accuracy {f['accuracy']:.3f} at coverage {f['coverage']:.3f}; "
                     f"always-helps {f['always_helps']:.3f}; gain {f['gain']:+.3f}"
                 )
-            print(f"best (negative, min_weight) on all topics: {cv['best_on_all']} → {cv['best_on_all_figures']}")
+            print(f"best {tuple(cv['knobs'])} on all topics: {cv['best_on_all']} → {cv['best_on_all_figures']}")
+            picks: dict[str, int] = {}
+            for k in cv["chosen_per_topic"].values():
+                picks[str(k)] = picks.get(str(k), 0) + 1
+            print("chosen per held-out topic:", ", ".join(f"{k} ×{n}" for k, n in sorted(picks.items(), key=lambda x: -x[1])))
     if args.errors:
         for it in items:
             v = got[it.doc_id]

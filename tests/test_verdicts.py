@@ -168,12 +168,33 @@ def test_does_not_help():
 
 
 def test_mixed_when_both_sides_weigh_alike():
-    # does-not-help counts 1.5 times (weights.negative): two for, one against is mixed
     p = page(
         "Magnesium helps night cramps in pregnancy. Magnesium also eases cramps in athletes. "
-        "Magnesium does not help cramps in older adults."
+        "Magnesium does not help cramps in older adults. Magnesium does not ease cramps in children."
     )
     assert verdicts.about(p, "magnesium").verdict == "mixed"
+
+
+def test_debunking_page_leans_against_what_it_discusses():
+    neutral = "Laetrile is made from apricot kernels and sold online."
+    assert verdicts.about(page(neutral), "laetrile").verdict == "unclear"
+    debunking = neutral + " Regulators call such cancer cures quackery. Buyers should beware of the scam."
+    v = verdicts.about(page(debunking), "laetrile")
+    assert v.verdict == "does-not-help"
+    assert any("quackery" in c.text for c in v.claims)
+    # the debunking sentence names another treatment: it is about that one
+    other = neutral + " Some call acupuncture quackery."
+    assert verdicts.about(page(other), "laetrile").verdict == "unclear"
+
+
+def test_side_effects_alone_weigh_little():
+    p = page(
+        "Valerian helps people with anxiety fall asleep. Valerian can cause headaches as a side effect. "
+        "Valerian may cause dizziness as an adverse reaction."
+    )
+    assert verdicts.about(p, "valerian").verdict == "helps"
+    only_harms = page("Valerian can cause headaches as a side effect.")
+    assert verdicts.about(only_harms, "valerian").verdict == "unclear"
 
 
 def test_limited_claim_alone_is_mixed():
@@ -282,11 +303,11 @@ def test_stance_dev_gate():
 
     items = eval_stance.load(STANCE_DEV)
     f = eval_stance.figures(items, eval_stance.calls(items))
-    # measured 0.774 at coverage 0.685, always-helps 0.489 on the same pages (leave-one-topic-out
-    # CV 0.767 at 0.665); floors sit under the CV figure with a margin for cue edits elsewhere
-    assert f["accuracy"] >= 0.75
-    assert f["coverage"] >= 0.65
-    assert f["gain"] >= 0.22
+    # measured 0.827 at coverage 0.695, always-helps 0.504 on the same pages (leave-one-topic-out
+    # CV 0.794 at 0.705); floors sit under the CV figure with a margin for cue edits elsewhere
+    assert f["accuracy"] >= 0.78
+    assert f["coverage"] >= 0.67
+    assert f["gain"] >= 0.25
 
 
 # -- stored with the page: page view, claims report, web page and JSON ------------------------
