@@ -138,6 +138,13 @@ def test_weights_conclusion_study_hedge():
     assert hedged.hedged and hedged.weight < bare.weight
 
 
+def test_reported_claims_weigh_less():
+    own = reading("Laetrile cures cancer.", "laetrile")
+    reported = reading("Its sellers asserted that laetrile cures cancer.", "laetrile")
+    assert own.polarity == reported.polarity == 1
+    assert reported.weight < own.weight
+
+
 def test_questions_are_not_claims():
     assert reading("Does laetrile cure cancer?", "laetrile").weight == 0
 
@@ -303,11 +310,11 @@ def test_stance_dev_gate():
 
     items = eval_stance.load(STANCE_DEV)
     f = eval_stance.figures(items, eval_stance.calls(items))
-    # measured 0.827 at coverage 0.695, always-helps 0.504 on the same pages (leave-one-topic-out
-    # CV 0.794 at 0.705); floors sit under the CV figure with a margin for cue edits elsewhere
-    assert f["accuracy"] >= 0.78
-    assert f["coverage"] >= 0.67
-    assert f["gain"] >= 0.25
+    # measured 0.831 at coverage 0.710, always-helps 0.507 on the same pages (leave-one-topic-out
+    # CV 0.804 at 0.715); floors sit under the CV figure with a margin for cue edits elsewhere
+    assert f["accuracy"] >= 0.79
+    assert f["coverage"] >= 0.68
+    assert f["gain"] >= 0.27
 
 
 # -- stored with the page: page view, claims report, web page and JSON ------------------------
