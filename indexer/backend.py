@@ -23,7 +23,7 @@ def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[
         return open_shard_writers(settings, rebuild=rebuild)
     from . import store
 
-    return store.open_writer(settings.index, rebuild=rebuild)
+    return store.open_writer(settings.index, rebuild=rebuild, limitmb=settings.writer_mb)
 
 
 

@@ -53,6 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("template_pages", 24, "First pages of a site that its template (menus, footers) is learned from."),
     Setting("commit_pages", 500, "An ingest commits after this many written pages, so a killed run keeps them."),
     Setting("commit_seconds", 30, "An ingest also commits when this many seconds passed since its last commit."),
+    Setting("writer_mb", 64, "Postings the Whoosh writer holds in memory (Whoosh's estimate, in MB) before it spills sorted runs to disk."),
     Setting("subject", "", "Subject line of the home page; empty: named after the conditions the index speaks of most."),
 )
 
@@ -85,6 +86,7 @@ class Settings:
     template_pages: int = 24
     commit_pages: int = 500
     commit_seconds: int = 30
+    writer_mb: int = 64
     subject: str = ""
 
     def with_overrides(self, **overrides: Any) -> "Settings":
@@ -103,7 +105,7 @@ class Settings:
         return self.workers or os.cpu_count() or 1
 
 
-_AT_LEAST_ONE = ("batch_pages", "template_pages", "commit_pages", "commit_seconds")
+_AT_LEAST_ONE = ("batch_pages", "template_pages", "commit_pages", "commit_seconds", "writer_mb")
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import clean, knowledge, passages, verdicts
 from .config import Settings
+from .memory import limit_arenas
 from .model import IngestError, IngestReport, Page, RawPage
 from .sites import Job, SiteRouter, learn_template
 from .sources import read_sources
@@ -171,6 +172,7 @@ def _orphan_watch(ingest: int) -> None:
 def _pool(workers: int) -> Executor:
     """A process pool; forkserver where there is one: no threads are copied into workers,
     and each worker starts from a process that has imported the pipeline already."""
+    limit_arenas()  # results are unpickled on the pool's thread and freed on this one
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
         ctx: Any = multiprocessing.get_context("spawn")
     else:

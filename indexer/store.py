@@ -35,6 +35,8 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from .analysis import TOKEN_PATTERN, analyzer
+from .memory import release_memory
+from .merging import tiered_merge
 from .model import Page, Validators
 
 SCHEMA_VERSION = 1
@@ -375,7 +377,7 @@ class IndexWriter:
     """One ingest's view of the index: manifest, templates, put/delete; commit on exit."""
 
     def __init__(self, root: Path, gen: Path, ix: Any, meta: dict[str, Any], rebuild: bool, limitmb: int,
-                 fresh: bool = False):
+                 fresh: bool = False, merge: Any = None):
         self.root = root
         self.gen = gen
         self.ix = ix
@@ -386,6 +388,7 @@ class IndexWriter:
         self._templates: dict[str, list[str]] = dict(meta.get("templates", {}))
         self._meta = meta
         self._limitmb = limitmb
+        self._merge = merge or tiered_merge(8, 200_000)
         self._writer: Any = None
         self._put: set[str] = set()
         self.stats = WriteStats()
@@ -472,8 +475,9 @@ class IndexWriter:
 
     def _commit_whoosh(self) -> None:
         if self._writer is not None:
-            self._writer.commit(merge=True)
+            self._writer.commit(mergetype=self._merge)
             self._writer = None
+            release_memory()  # the pool's postings are freed: give their pages back
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
 
@@ -525,9 +529,14 @@ def _manifest_from_index(ix: Any) -> dict[str, str]:
 
 @contextlib.contextmanager
 def open_writer(
-    path: str | os.PathLike[str], *, rebuild: bool = False, limitmb: int = 256
+    path: str | os.PathLike[str], *, rebuild: bool = False, limitmb: int = 256,
+    merge_factor: int = 8, merge_max_docs: int = 200_000,
 ) -> Iterator[IndexWriter]:
-    """The one writer of an index folder; commits once on a clean exit, else changes nothing."""
+    """The one writer of an index folder; commits once on a clean exit, else changes nothing.
+
+    `limitmb` bounds Whoosh's in-memory posting pool (it spills sorted runs to disk past
+    it); `merge_factor` and `merge_max_docs` shape the segment merges (see tiered_merge).
+    """
     root = Path(path)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -562,7 +571,8 @@ def open_writer(
             if meta.get("toc_generation") != ix.latest_generation():
                 # killed between Whoosh's commit and ours: trust the index itself
                 meta = {**meta, "manifest": _manifest_from_index(ix)}
-        writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb, fresh=fresh)
+        writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb, fresh=fresh,
+                             merge=tiered_merge(merge_factor, merge_max_docs))
         try:
             yield writer
             writer.commit()

@@ -8,9 +8,12 @@ user would write instead (trafilatura extraction + SQLite FTS5 inserts, one core
 The pages are real HTML from Debian's documentation packages (python3.11-doc,
 linux-doc-6.1: `apt-get install python3.11-doc linux-doc-6.1`), repeated under other
 folders (other page ids) to reach each size; repeats are hard links of one copy. Each
-configuration runs as its own process on a fresh index, `relief ingest DIR --workers N`;
-its time is wall clock, its memory the peak resident size of the whole process tree (the
-ingest and its worker processes, sampled every 0.2 s) and of the ingest process alone.
+configuration runs as its own process on a fresh index (`pipeline.ingest` with
+`--workers N`, as `relief ingest` runs it); its time is wall clock, its memory the peak
+resident size of the whole process tree (the ingest and its worker processes, sampled from
+/proc every 0.2 s) and of the ingest process alone (the kernel's high-water mark).
+Memory is also recorded along each run: the peaks reached before 1k, 2k, 5k, 10k, 20k, 50k
+… pages were done (`--marks`), so one large run gives the whole curve.
 With --rounds R every size runs R times, configurations interleaved, and medians are
 reported. The figures that matter are ratios within one run: 2 workers / 1 worker,
 ours / the baseline, and peak memory at each size / at the smallest.
@@ -28,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -92,36 +96,90 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a child to its end: wall seconds, its own peak RSS, and the tree's sampled peak."""
+def _status_bytes(pid: int, key: str) -> int:
+    """A size line of /proc/PID/status (VmRSS, VmHWM) in bytes; 0 once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(cmd: list[str], marks: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Run a child to its end: wall seconds, its own peak RSS, and the tree's sampled peak.
+
+    A child that prints `done N` lines on stderr (pages done so far) also gets a curve:
+    for each mark, the peaks reached before N passed it, and when it passed.
+    """
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            env={**os.environ, **(env or {})})
-    peak = 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    done, err_lines = [0], []
+
+    def read_progress() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            if line.startswith("done "):
+                done[0] = int(line.split()[1])
+            else:
+                err_lines.append(line)
+
+    reader = threading.Thread(target=read_progress, daemon=True)
+    reader.start()
+    peak = peak_self = 0
+    curve: list[dict[str, Any]] = []
+    todo = list(marks)
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
+        now = done[0]
+        while todo and now >= todo[0]:  # passed a mark: the peaks so far are its figures
+            curve.append({"pages": todo.pop(0), "seconds": round(time.monotonic() - started, 1),
+                          "rss_tree": peak, "rss_self": peak_self})
         peak = max(peak, _tree_rss(proc.pid))
+        peak_self = max(peak_self, _status_bytes(proc.pid, "VmHWM"))
         time.sleep(0.2)
     seconds = time.monotonic() - started
-    out, err = proc.communicate()
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    reader.join(timeout=5)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.decode('utf-8', 'replace')[-2000:]}")
-    return {"seconds": seconds, "rss_self": usage.ru_maxrss * 1024, "rss_tree": max(peak, usage.ru_maxrss * 1024),
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {''.join(err_lines)[-2000:]}")
+    rss_self = usage.ru_maxrss * 1024
+    return {"seconds": seconds, "rss_self": rss_self, "rss_tree": max(peak, rss_self), "curve": curve,
             "stdout": out.decode("utf-8", "replace")}
 
 
-def run_ours(corpus: Path, work: Path, workers: int) -> dict[str, Any]:
+def run_ours(corpus: Path, work: Path, workers: int, marks: tuple[int, ...] = ()) -> dict[str, Any]:
     index = work / f"index-{workers}w"
     shutil.rmtree(index, ignore_errors=True)
-    m = measure([sys.executable, "-m", "indexer.cli", "ingest", str(corpus), "--index", str(index), "--json",
-                 "--workers", str(workers)])
+    m = measure([sys.executable, str(Path(__file__).resolve()), "--ours-run", str(corpus), str(index), str(workers)],
+                marks)
     report = json.loads(m.pop("stdout"))
     m.update(pages=report["added"], passages=report["passages"], skipped=len(report["skipped"]))
     shutil.rmtree(index, ignore_errors=True)
     return m
+
+
+def ours_run(corpus: Path, index: Path, workers: int) -> None:
+    """`relief ingest CORPUS --index INDEX --workers N --json`, telling the bench how far it is."""
+    from indexer.config import load_settings
+    from indexer.pipeline import IngestProgress, ingest
+
+    last = [0]
+
+    def progress(p: IngestProgress) -> None:
+        if p.done - last[0] >= 50:
+            last[0] = p.done
+            print(f"done {p.done}", file=sys.stderr, flush=True)
+
+    report = ingest([str(corpus)], load_settings(index=index), workers=workers, progress=progress)
+    print(json.dumps(report.to_dict()))
 
 
 def run_baseline(corpus: Path, work: Path) -> dict[str, Any]:
@@ -169,13 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--work", help="work folder (default: a temporary one, removed afterwards)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
+    ap.add_argument("--marks", default="1000,2000,5000,10000,20000,50000",
+                    help="page counts at which each run's memory so far is recorded")
     ap.add_argument("--baseline-run", nargs=2, metavar=("CORPUS", "DB"), help=argparse.SUPPRESS)
+    ap.add_argument("--ours-run", nargs=3, metavar=("CORPUS", "INDEX", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.baseline_run:
         baseline_run(Path(args.baseline_run[0]), Path(args.baseline_run[1]))
         return 0
+    if args.ours_run:
+        ours_run(Path(args.ours_run[0]), Path(args.ours_run[1]), int(args.ours_run[2]))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
+    marks = [int(n) for n in args.marks.split(",") if n]
     tmp = None
     work = Path(args.work) if args.work else Path(tmp := tempfile.mkdtemp(prefix="relief-bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -188,9 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[str, list[dict[str, Any]]] = {}
             for r in range(args.rounds):
                 for w in workers:
-                    m = run_ours(corpus, work, w)
+                    m = run_ours(corpus, work, w, tuple(n for n in marks if n < size))
                     runs.setdefault(f"{w}w", []).append(m)
                     _line(size, f"relief {w}w", r, m)
+                    _curve(size, m)
                 if not args.no_baseline:
                     m = run_baseline(corpus, work)
                     runs.setdefault("baseline", []).append(m)
@@ -212,6 +278,17 @@ def main(argv: list[str] | None = None) -> int:
 def _line(size: int, label: str, r: int, m: dict[str, Any]) -> None:
     print(f"{size:>6} pages  {label:<17} round {r + 1}: {m['seconds']:8.1f} s  {size / m['seconds']:7.1f} pages/s  "
           f"peak RSS tree {m['rss_tree'] / 2**20:6.0f} MiB, ingest process {m['rss_self'] / 2**20:6.0f} MiB", flush=True)
+
+
+def _curve(size: int, m: dict[str, Any]) -> None:
+    """Memory along one run, and each point over the first (e.g. the peak by 50k over the peak by 1k)."""
+    points = [*m["curve"], {"pages": size, "seconds": round(m["seconds"], 1), "rss_tree": m["rss_tree"],
+                            "rss_self": m["rss_self"]}]
+    first = points[0]
+    for p in points:
+        print(f"{'':>6}   by {p['pages']:>6} pages ({p['seconds']:7.1f} s): peak RSS tree {p['rss_tree'] / 2**20:6.0f} MiB "
+              f"(×{p['rss_tree'] / max(first['rss_tree'], 1):.2f}), ingest process {p['rss_self'] / 2**20:6.0f} MiB "
+              f"(×{p['rss_self'] / max(first['rss_self'], 1):.2f})", flush=True)
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, build_index, make_page
-from indexer import Index, store
+from indexer import Index, merging, store
 from indexer.config import load_settings
 from indexer.pipeline import ingest
 
@@ -351,3 +351,36 @@ def test_an_interrupted_first_ingest_keeps_its_checkpoints(tmp_path: Path) -> No
         assert {r.page_id for r in index.search("back pain").results} == {"example.org/kept"}
     finally:
         index.close()
+
+
+def test_merge_group_takes_one_size_class_and_stays_under_the_cap() -> None:
+    assert merging.merge_group([3000] * 7, 8, 200_000) == set()  # too few of a class yet
+    assert merging.merge_group([3000] * 8 + [50_000], 8, 200_000) == set(range(8))
+    # the smallest class goes first; the big segment waits for seven more of its size
+    assert merging.merge_group([50_000, *[900] * 8], 8, 200_000) == set(range(1, 9))
+    # a class whose eight would pass the cap merges the ones that fit
+    assert merging.merge_group([30_000] * 8, 8, 100_000) == {0, 1, 2}
+    # segments at the cap are never merged again
+    assert merging.merge_group([200_000] * 9, 8, 200_000) == set()
+
+
+def test_tiered_merge_bounds_segments_and_keeps_every_document(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, TEXT, Schema
+
+    ix = whoosh_index.create_in(str(tmp_path), Schema(key=ID(stored=True), body=TEXT))
+    policy = merging.tiered_merge(3, 40, base=4)
+    largest = []
+    for commit in range(30):  # a checkpoint of 5 documents, 30 times
+        w = ix.writer()
+        for n in range(5):
+            w.add_document(key=f"{commit}-{n}", body=f"walking helps back pain number {commit} {n}")
+        w.commit(mergetype=policy)
+        sizes = [s.doc_count_all() for s in ix._segments()]
+        largest.append(max(sizes))
+        assert len(sizes) <= 2 * 3 + 150 // 40  # a few per size class, plus the full ones
+    assert max(largest) <= 40 + 5  # a merge never grows past the cap (plus the checkpoint's own)
+    assert largest[-1] > 5  # and merges did happen
+    with ix.searcher() as s:
+        assert s.doc_count() == 150
+        assert sorted(d["key"] for d in s.all_stored_fields()) == sorted(f"{c}-{n}" for c in range(30) for n in range(5))
