@@ -208,6 +208,13 @@ def test_an_unclosed_title_does_not_swallow_the_page():
     assert page.text == f"{ARTICLE}\n\n{ARTICLE}"
 
 
+def test_an_unclosed_title_ends_at_the_first_tag_on_its_line():
+    page = clean_page(raw(f"<html><head><title>Walking<body><p>{ARTICLE}</p><p>{ARTICLE}"))
+    assert isinstance(page, Page), page
+    assert page.title == "Walking"
+    assert page.text == f"{ARTICLE}\n\n{ARTICLE}"
+
+
 @pytest.mark.parametrize("after", ["</html>", "</head><body><p>It helps most people.</p></body></html>"])
 def test_text_that_lands_in_head_is_read(after):
     # an unknown element in <head> makes libxml2 keep what follows inside <head>

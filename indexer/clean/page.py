@@ -39,7 +39,8 @@ _PRESTRIP = re.compile(
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
 _TITLE_CLOSE = re.compile(r"</title\s*>", re.I)
-# the start of a line that opens or closes a tag
+# a tag, and the start of a line that opens or closes one
+_TAG = re.compile(r"</?[a-zA-Z!]")
 _TAG_LINE = re.compile(r"^[ \t]*</?[a-zA-Z!]", re.M)
 # huge_tree: no depth or size limit of libxml2 (10,000 nested divs, 1 MB attributes)
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, no_network=True)
@@ -52,19 +53,22 @@ _MAX_DEPTH = 1000
 
 
 def close_title(html: str) -> str:
-    """A page whose <title> is never closed, with the title ended at the end of its line.
+    """A page whose <title> is never closed, with the title ended where its text ends.
 
-    A <title> is raw text up to its end tag, so an unclosed one (a page cut and pasted
-    around a lost <script> tag) swallows the whole page and leaves no text. The rest of the
-    title's line is kept as the title; the lines after it up to the next line that starts
-    with a tag are the lost script's code and are dropped.
+    A <title> is raw text up to its end tag, so an unclosed one swallows the whole page and
+    leaves no text. It ends at the first tag on its line or else at the end of the line (a
+    page cut and pasted around a lost <script> tag); then the lines after it, up to the next
+    line that starts with a tag, are the lost script's code and are dropped.
     """
     m = _TITLE_OPEN.search(html)
     if m is None or _TITLE_CLOSE.search(html, m.end()):
         return html
     eol = html.find("\n", m.end())
     if eol < 0:
-        return html
+        eol = len(html)
+    tag = _TAG.search(html, m.end(), eol)
+    if tag:
+        return html[: tag.start()] + "</title>" + html[tag.start():]
     nxt = _TAG_LINE.search(html, eol + 1)
     return html[: eol] + "</title>\n" + (html[nxt.start():] if nxt else "")
 
