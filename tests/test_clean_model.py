@@ -150,6 +150,17 @@ def test_decide_falls_back_to_the_rules_when_the_model_keeps_nothing():
     assert blockmodel.decide([0.2, 0.95], [False, False], m, [True, False]) == [False, True]
 
 
+def test_decide_reads_a_page_against_its_best_unit_when_nothing_else_keeps_text():
+    m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.6, low=0.1, gap=0)
+    # neither the model nor the rules keep anything; the 0.18 and 0.15 units are the page's
+    # best guesses (1.0 and 0.83 of the best), the others stay out
+    assert blockmodel.decide([0.02, 0.18, 0.15, 0.01], [False] * 4, m, [False] * 4) == [False, True, True, False]
+    # the title line never comes back, even when it is the best guess
+    assert blockmodel.decide([0.5, 0.18], [True, False], m, [False, False]) == [False, True]
+    # a page whose best unit is not even a gap filler's probability stays empty
+    assert blockmodel.decide([0.05, 0.03], [False, False], m, [False, False]) == [False, False]
+
+
 def test_decide_treats_a_table_as_one_unit():
     m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.6, low=0.3, gap=1)
     probs = [0.9, 0.2, 0.7, 0.1, 0.1, 0.9]

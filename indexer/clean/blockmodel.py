@@ -127,7 +127,9 @@ def decide(probs: Sequence[float], hard_drop: Sequence[bool], m: BlockModel,
     A data table or a list (consecutive segments of one of ``groups``) is one unit, judged
     by its best segment: kept or left out whole. When the model keeps nothing,
     ``fallback`` (the rules' choice) decides: a page is not emptied by a model that has seen
-    too little of its kind.
+    too little of its kind. When the rules found nothing either and the page's best unit
+    is at least as probable as a gap filler (``low``), the probabilities are read against
+    that best one: the page has a main text, and it is where the model's best guesses are.
     """
     n = len(probs)
     units: list[list[int]] = []
@@ -139,9 +141,25 @@ def decide(probs: Sequence[float], hard_drop: Sequence[bool], m: BlockModel,
             units.append([i])
     up = [max(probs[i] for i in u) for u in units]
     uhard = [all(hard_drop[i] for i in u) for u in units]
+    ukeep = _keep_units(up, uhard, m)
+    if not any(ukeep):
+        if fallback and any(k and not h for k, h in zip(fallback, hard_drop)):
+            return [k and not h for k, h in zip(fallback, hard_drop)]
+        best = max((p for p, h in zip(up, uhard) if not h), default=0.0)
+        if best >= m.low and best > 0.0:
+            ukeep = _keep_units([p / best for p in up], uhard, m)
+    keep = [False] * n
+    for u, kk in zip(units, ukeep):
+        if kk:
+            for i in u:
+                keep[i] = not hard_drop[i]
+    return keep
+
+
+def _keep_units(up: Sequence[float], uhard: Sequence[bool], m: BlockModel) -> list[bool]:
     ukeep = [p >= m.threshold and not h for p, h in zip(up, uhard)]
     last = -1
-    for k in range(len(units)):
+    for k in range(len(up)):
         if not ukeep[k]:
             continue
         if last >= 0 and 0 < k - last - 1 <= m.gap:
@@ -150,11 +168,4 @@ def decide(probs: Sequence[float], hard_drop: Sequence[bool], m: BlockModel,
                 for j in between:
                     ukeep[j] = not uhard[j]
         last = k
-    keep = [False] * n
-    for u, kk in zip(units, ukeep):
-        if kk:
-            for i in u:
-                keep[i] = not hard_drop[i]
-    if not any(keep) and fallback:
-        return [k and not h for k, h in zip(fallback, hard_drop)]
-    return keep
+    return ukeep
