@@ -12,7 +12,7 @@ from typing import Any, ContextManager
 from .config import Settings
 from .model import Validators
 
-__all__ = ["index_present", "open_index", "open_writer", "read_validators"]
+__all__ = ["index_present", "open_index", "open_writer", "read_validators", "worker_analysis"]
 
 
 def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[Any]:
@@ -25,6 +25,15 @@ def open_writer(settings: Settings, *, rebuild: bool = False) -> ContextManager[
 
     return store.open_writer(settings.index, rebuild=rebuild, limitmb=settings.writer_mb)
 
+
+def worker_analysis(writer: Any) -> bool | str:
+    """What ingest workers analyse for this writer (`sites.Job.analyze`): True for Whoosh's
+    (`store.analyze_page`), "xapian" for the shards' (`xapian.documents.analyze_page`)."""
+    from .store import IndexWriter
+
+    if isinstance(writer, IndexWriter):
+        return True
+    return str(getattr(writer, "worker_analysis", "")) or False
 
 
 def open_index(settings: Settings, **options: Any) -> Any:

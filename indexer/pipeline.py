@@ -112,6 +112,10 @@ def run_job(job: Job) -> BatchResult:
     result = finish_batch(job.pages, job.template) if job.kind == "finish" else process_batch(job.raws, job.template)
     if not job.analyze:
         return result
+    if job.analyze == "xapian":
+        from .xapian.documents import analyze_page as analyze_for_xapian
+
+        return replace(result, documents=tuple(analyze_for_xapian(p) for p in result.pages))
     from .store import analyze_page
 
     return replace(result, documents=tuple(analyze_page(p) for p in result.pages))
@@ -318,10 +322,10 @@ def ingest_stream(
 
     with open_writer(settings, rebuild=rebuild) as writer:
         manifest = {} if rebuild else writer.manifest()
-        # with worker processes, Whoosh's analysis runs there too: the one writer only files postings
-        from .store import IndexWriter
+        # with worker processes, the backend's analysis runs there too: the one writer only files postings
+        from .backend import worker_analysis
 
-        analyze = isinstance(writer, IndexWriter) and (count > 1 or executor is not None)
+        analyze = (count > 1 or executor is not None) and worker_analysis(writer)
         router = SiteRouter({} if rebuild else writer.site_templates(), template_pages=settings.template_pages,
                             batch_pages=settings.batch_pages, analyze=analyze)
         jobs = _Jobs(count, executor)

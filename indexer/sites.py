@@ -46,7 +46,7 @@ class Job:
     raws: tuple[RawPage, ...] = ()
     pages: tuple[Page, ...] = ()
     template: frozenset[str] = frozenset()
-    analyze: bool = False  # finished pages come back with their Whoosh analysis (store.analyze_page)
+    analyze: bool | str = False  # finished pages come back analysed: True Whoosh's (store.analyze_page), "xapian" the shards
 
 
 @dataclass(eq=False)
@@ -75,7 +75,7 @@ class SiteRouter:
     """
 
     def __init__(self, known: dict[str, frozenset[str]], *, template_pages: int, batch_pages: int,
-                 max_waiting: int | None = None, analyze: bool = False):
+                 max_waiting: int | None = None, analyze: bool | str = False):
         self._known = known
         self.analyze = analyze
         self.template_pages = max(1, template_pages)

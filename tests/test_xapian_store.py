@@ -347,3 +347,36 @@ def test_field_length_norms_are_measured_once_and_kept(tmp_path: Path) -> None:
     w.close()
     _write(load_settings(env={}, index=tmp_path / "b"), pages[1:3])
     assert norms(legacy) is None
+
+
+def _contents(folders: list[Path]) -> dict[str, Any]:
+    """Every passage of the shards: terms with wdf and positions, values, data; and norms."""
+    import xapian
+
+    from indexer.xapian.documents import NORMS_KEY, PASSAGE_SLOT
+
+    out: dict[str, Any] = {}
+    for folder in folders:
+        db = xapian.Database(str(folder))
+        out[f"norms-{folder.name}"] = db.get_metadata(NORMS_KEY)
+        for item in db.postlist(""):
+            doc = db.get_document(item.docid)
+            terms = [(t.term, t.wdf, tuple(db.positionlist(item.docid, t.term))) for t in doc.termlist()]
+            values = [(v.num, v.value) for v in doc.values()]
+            out[doc.get_value(PASSAGE_SLOT).decode()] = (terms, values, doc.get_data())
+    return out
+
+
+def test_worker_analysis_writes_what_the_writer_would(tmp_path: Path, corpus_dir: Path) -> None:
+    """With worker processes, the passages are analysed there (`documents.analyze_page`) and
+    the writer only files the terms: the shards hold exactly what a one-process ingest writes."""
+    from indexer.pipeline import ingest
+
+    shards = {}
+    for name, workers in (("one", 1), ("two", 2)):
+        folders = [tmp_path / name / "s0", tmp_path / name / "s1"]
+        s = load_settings(env={}, index=tmp_path / name, backend="xapian", shard_writers=",".join(map(str, folders)))
+        report = ingest([str(corpus_dir)], s, workers=workers)
+        assert report.added > 10 and not report.skipped
+        shards[name] = _contents(folders)
+    assert len(shards["one"]) > 20 and shards["two"] == shards["one"]

@@ -22,7 +22,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -31,7 +31,7 @@ from ..model import Page
 from ..store import passage_documents, spell_analyzer
 from . import load
 
-__all__ = ["FACET_SLOTS", "FIELD_PREFIX", "NORMS_KEY", "NUMERIC_SLOTS", "Norms", "idf_scale", "measure_norms", "PAGE_SLOT", "PASSAGE_SLOT", "STORED_FIELDS", "facet_term", "key_term", "page_documents", "term"]
+__all__ = ["FACET_SLOTS", "FIELD_PREFIX", "NORMS_KEY", "NUMERIC_SLOTS", "Norms", "PassageTokens", "analyze", "analyze_page", "idf_scale", "measure_norms", "PAGE_SLOT", "PASSAGE_SLOT", "STORED_FIELDS", "facet_term", "key_term", "page_documents", "term"]
 
 FIELD_PREFIX: dict[str, str] = {
     "text": "B",
@@ -91,20 +91,14 @@ class Norms:
         return cls(float(d["b"]), {k: float(v) for k, v in d["avg"].items()}, int(d["scale"]))
 
 
-def _field_terms(doc: dict[str, Any], name: str) -> list[str]:
-    if name == "treatment":
-        return _values(doc, name)
-    return [tok.text for tok in analyzer()(doc.get(name) or "")]
-
-
-def measure_norms(docs: Iterable[dict[str, Any]], b: float) -> Norms:
+def measure_norms(passages: Iterable["PassageTokens"], b: float) -> Norms:
     """The average length of each scored field over these passages (empty fields count)."""
     totals: Counter[str] = Counter()
     n = 0
-    for doc in docs:
+    for p in passages:
         n += 1
-        for name in SCORED:
-            totals[name] += len(_field_terms(doc, name))
+        for name, length in p.lengths().items():
+            totals[name] += length
     return Norms(b, {name: totals[name] / n if n else 1.0 for name in SCORED})
 
 
@@ -141,26 +135,51 @@ def _values(doc: dict[str, Any], field: str) -> list[str]:
     return [v for v in (p.strip() for p in raw.split(",")) if v]
 
 
-def to_document(doc: dict[str, Any], norms: Norms | None = None) -> Any:
-    """A Whoosh document dict (store.passage_documents) as a Xapian document; with `norms`,
-    scored terms carry length-normalised wdfs (see `Norms`)."""
-    xapian = load()
-    xdoc = xapian.Document()
+@dataclass(frozen=True)
+class PassageTokens:
+    """A passage's document and its fields as the analyzer leaves them: what an ingest
+    worker sends the writer (`analyze_page`), so the one writer only files terms."""
+
+    doc: dict[str, Any]
+    positional: tuple[tuple[tuple[str, int], ...], ...]  # per POSITIONAL field: (term, position)
+    claims: tuple[str, ...]
+    spell: tuple[str, ...]
+
+    def lengths(self) -> dict[str, int]:
+        got = {name: len(toks) for name, toks in zip(POSITIONAL, self.positional)}
+        return got | {"claims": len(self.claims), "treatment": len(_values(self.doc, "treatment"))}
+
+
+def analyze(doc: dict[str, Any]) -> PassageTokens:
     ana = analyzer()
-    for name in POSITIONAL:
+    positional = tuple(tuple((tok.text, tok.pos) for tok in ana(doc.get(name) or "", positions=True)) for name in POSITIONAL)
+    spell = tuple(tok.text for tok in spell_analyzer()(doc.get("spell") or "") if len(tok.text) <= 64)
+    return PassageTokens(doc, positional, tuple(tok.text for tok in ana(doc.get("claims") or "")), spell)
+
+
+def analyze_page(page: Page) -> tuple[PassageTokens, ...]:
+    """Every passage of a page analysed (run by ingest workers: `pipeline.run_job`)."""
+    return tuple(analyze(doc) for doc in passage_documents(page))
+
+
+def to_document(passage: dict[str, Any] | PassageTokens, norms: Norms | None = None) -> Any:
+    """A Whoosh document dict (store.passage_documents), or its tokens, as a Xapian
+    document; with `norms`, scored terms carry length-normalised wdfs (see `Norms`)."""
+    xapian = load()
+    p = passage if isinstance(passage, PassageTokens) else analyze(passage)
+    doc = p.doc
+    xdoc = xapian.Document()
+    for name, toks in zip(POSITIONAL, p.positional):
         prefix = FIELD_PREFIX[name]
-        toks = [(tok.text, tok.pos) for tok in ana(doc.get(name) or "", positions=True)]
         for text, pos in toks:
             xdoc.add_posting(prefix + text, pos + 1, 0 if norms else 1)
         if norms:
             for text, tf in Counter(t for t, _ in toks).items():
                 xdoc.add_term(prefix + text, norms.wdf(name, tf, len(toks)))
-    claims = [tok.text for tok in ana(doc.get("claims") or "")]
-    for text, tf in Counter(claims).items():
-        xdoc.add_term(FIELD_PREFIX["claims"] + text, norms.wdf("claims", tf, len(claims)) if norms else tf)
-    for tok in spell_analyzer()(doc.get("spell") or ""):
-        if len(tok.text) <= 64:
-            xdoc.add_boolean_term(FIELD_PREFIX["spell"] + tok.text)
+    for text, tf in Counter(p.claims).items():
+        xdoc.add_term(FIELD_PREFIX["claims"] + text, norms.wdf("claims", tf, len(p.claims)) if norms else tf)
+    for text in p.spell:
+        xdoc.add_boolean_term(FIELD_PREFIX["spell"] + text)
     for field, slot in FACET_SLOTS.items():
         values = _values(doc, field)
         for v in values:
@@ -181,7 +200,7 @@ def to_document(doc: dict[str, Any], norms: Norms | None = None) -> Any:
     return xdoc
 
 
-def page_documents(page: Page, norms: Norms | None = None) -> Iterator[Any]:
-    """One Xapian document per passage of a page."""
-    for doc in passage_documents(page):
-        yield to_document(doc, norms)
+def page_documents(page: Page, norms: Norms | None = None, tokens: Sequence[PassageTokens] | None = None) -> Iterator[Any]:
+    """One Xapian document per passage of a page (from its tokens when a worker sent them)."""
+    for passage in tokens if tokens is not None else passage_documents(page):
+        yield to_document(passage, norms)

@@ -34,9 +34,9 @@ from typing import Any, Iterator, Sequence
 from ..config import Settings
 from ..model import Page
 from ..search.ranking import Ranking
-from ..store import StoreError, StoreLocked, passage_documents
+from ..store import StoreError, StoreLocked
 from . import load
-from .documents import NORMS_KEY, Norms, key_term, measure_norms, page_documents
+from .documents import NORMS_KEY, Norms, PassageTokens, analyze_page, key_term, measure_norms, page_documents
 from .shards import GENERATION, Endpoint, ShardUnavailable, shard_of, write_layout
 
 __all__ = ["ShardWriters", "WriteStats", "open_shard_writers"]
@@ -100,7 +100,7 @@ class ShardWriters:
         for db in self.dbs:
             db.set_metadata(GENERATION, self.generation)
         self.norms: Norms | None = None
-        self._held: list[Page] = []  # pages waiting for the norms
+        self._held: list[tuple[Page, Sequence[PassageTokens]]] = []  # pages waiting for the norms
         self._measuring = rebuild
         if not rebuild:
             self.norms = Norms.from_json(self.dbs[0].get_metadata(NORMS_KEY))
@@ -123,24 +123,28 @@ class ShardWriters:
     def _db(self, page_id: str) -> Any:
         return self.dbs[shard_of(page_id, len(self.dbs))]
 
-    def put_page(self, page: Page) -> None:
-        """Add a page, or replace every passage of a page with the same id."""
+    # the analysis ingest workers run for this writer (pipeline.run_job), sent to put_page
+    worker_analysis = "xapian"
+
+    def put_page(self, page: Page, tokens: Sequence[PassageTokens] | None = None) -> None:
+        """Add a page, or replace every passage of a page with the same id (`tokens`: its
+        passages as a worker analysed them, `documents.analyze_page`)."""
         if page.page_id in self._put:
             raise ValueError(f"page {page.page_id!r} was already written in this ingest")
         self._put.add(page.page_id)
         self._manifest[page.page_id] = page.sha256
         self.stats.pages_put += 1
         if self._measuring:
-            self._held.append(page)
-            if sum(len(p.passages) for p in self._held) >= SAMPLE_PASSAGES:
+            self._held.append((page, tokens if tokens is not None else analyze_page(page)))
+            if sum(len(t) for _, t in self._held) >= SAMPLE_PASSAGES:
                 self._measured()
             return
-        self._write(page)
+        self._write(page, tokens)
 
-    def _write(self, page: Page) -> None:
+    def _write(self, page: Page, tokens: Sequence[PassageTokens] | None) -> None:
         db = self._db(page.page_id)
         db.delete_document(key_term("page_id", page.page_id))
-        for doc in page_documents(page, self.norms):
+        for doc in page_documents(page, self.norms, tokens):
             db.add_document(doc)
             self.stats.passages_added += 1
         db.set_metadata(PAGE_KEY + page.page_id, page.sha256)
@@ -152,12 +156,12 @@ class ShardWriters:
         self._measuring = False
         if not self._held:
             return
-        self.norms = measure_norms((d for p in self._held for d in passage_documents(p)), self.b)
+        self.norms = measure_norms((t for _, tokens in self._held for t in tokens), self.b)
         for db in self.dbs:
             db.set_metadata(NORMS_KEY, self.norms.to_json())
         held, self._held = self._held, []
-        for page in held:
-            self._write(page)
+        for page, tokens in held:
+            self._write(page, tokens)
 
     def delete_page(self, page_id: str) -> None:
         if page_id in self._put:
