@@ -61,7 +61,9 @@ class Translator:
 
     def _leaf(self, field: str, text: str) -> Any:
         t = self._term(field, text)
-        return self._scaled(self.xapian.Query(t), 1.0 if field in _KEY_FIELDS and field != "treatment" else self.scale(t))
+        if field in _KEY_FIELDS and field != "treatment":
+            return self.constant(self.xapian.Query(t), 1.0)  # an unscored field: 1 per match, as on Whoosh
+        return self._scaled(self.xapian.Query(t), self.scale(t))
 
     def _scaled(self, q: Any, boost: float) -> Any:
         if boost == 1.0:
@@ -163,9 +165,12 @@ class Translator:
         """A wildcard over one field's terms, expanded here from the shards' merged lexicon:
         every shard then scores the same terms (as Whoosh does, an OR of them), so a
         sharded index ranks as one database would."""
-        if field in _KEY_FIELDS or field not in FIELD_PREFIX:
+        if field not in FIELD_PREFIX:
             raise Unsupported(f"wildcard on {field!r}")
         prefix = FIELD_PREFIX[field]
+        if field in _KEY_FIELDS and field != "treatment":
+            ids = [self.xapian.Query(t) for t in self.all_terms(prefix + re.split(r"[*?\[]", pattern, maxsplit=1)[0]) if fnmatch.fnmatchcase(t[len(prefix) :], pattern)]
+            return self.constant(self._combine(self.xapian.Query.OP_OR, ids), 1.0) if ids else self.xapian.Query.MatchNothing
         literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
         matched = []
         for t in self.all_terms(prefix + literal):
