@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The xapian backend beside Whoosh on this machine: ingest pages/s, search latency.
 
-    .venv/bin/python scripts/bench_xapian.py [--docs FILE.tsv] [--queries FILE.tsv] [--n 300] [--rounds 3]
+    .venv/bin/python scripts/bench_xapian.py [--docs FILE.tsv] [--queries FILE.tsv] [--n 300] [--rounds 3] [--dask | --analysis]
 
 One run builds the same collection three ways through the real pipeline (Whoosh; Xapian
 with 1 shard; Xapian with 2 shards, all local folders), timing each ingest (pages/s; the
@@ -15,6 +15,8 @@ machine: Whoosh (`Index`), Xapian 1 shard opened directly, 1 shard over the netw
 total (what the web app does). Rounds open every index afresh; the printed ratios are the
 median over rounds of p50 and p95 against Whoosh. Default collection: NFCorpus dev
 (../shared/data/nfcorpus-dev) with its title queries; else corpus/ with its own words.
+With --analysis it only compares ingests with 2 worker processes where the passages are
+analysed: on the workers (the default) or by the shard writer.
 """
 
 from __future__ import annotations
@@ -97,6 +99,27 @@ def systems(base: Path) -> dict[str, Settings]:
     }
 
 
+def analysis_rates(jsonl: Path, base: Path, rounds: int) -> dict[str, list[float]]:
+    """pages/s of whole ingests with 2 worker processes into 2 shards, the passages analysed
+    on the workers (the default) or by the shard writer (ShardWriters.worker_analysis off),
+    Whoosh (analysis on the workers) beside them; interleaved rounds, fresh indexes."""
+    from indexer.xapian.writer import ShardWriters
+
+    rates: dict[str, list[float]] = {}
+    for rnd in range(rounds):
+        for i, name in enumerate(("whoosh", "xapian-2 writer", "xapian-2 workers")):
+            settings = systems(base / f"a{rnd}-{i}")["whoosh" if name == "whoosh" else "xapian-2"]
+            ShardWriters.worker_analysis = "" if name == "xapian-2 writer" else "xapian"
+            try:
+                t0 = time.perf_counter()
+                report = ingest([str(jsonl)], settings, workers=2)
+                rates.setdefault(name, []).append(report.added / (time.perf_counter() - t0))
+            finally:
+                ShardWriters.worker_analysis = "xapian"
+            shutil.rmtree(base / f"a{rnd}-{i}", ignore_errors=True)
+    return rates
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=Path, help="TSV id<TAB>text (default: NFCorpus dev docs)")
@@ -104,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=300, help="queries timed per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dask", action="store_true", help="also ingest into 2 shards through a local Dask scheduler and 2 workers")
+    ap.add_argument("--analysis", action="store_true", help="only: ingest with 2 workers, passages analysed on the workers vs by the writer")
     args = ap.parse_args(argv)
     docs = args.docs or NFCORPUS / "dev.docs"
     queries_file = args.queries or NFCORPUS / "dev.titles.queries"
@@ -120,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
             for rec in eval_relevance.to_records(eval_relevance.read_tsv(docs)):
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         print(f"collection: {docs} ({sum(1 for _ in open(jsonl))} records); {len(queries)} queries from {queries_file.name}; {args.rounds} rounds")
+        if args.analysis:
+            rates = analysis_rates(jsonl, base, args.rounds)
+            print("\ningest with 2 worker processes (median pages/s over rounds, ratio to the writer analysing)")
+            for name, got in rates.items():
+                ratio = statistics.median(a / b for a, b in zip(got, rates["xapian-2 writer"]))
+                print(f"  {name:<17} {statistics.median(got):8.1f} pages/s ({ratio:.2f}x)  rounds: {', '.join(f'{r:.0f}' for r in got)}")
+            return 0
         print("\ningest (one process, the same pages each time)")
         for name, settings in systems(base).items():
             t0 = time.perf_counter()
