@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("commit_seconds", 30, "An ingest also commits when this many seconds passed since its last commit."),
     Setting("writer_mb", 64, "Postings the Whoosh writer holds in memory (Whoosh's estimate, in MB) before it spills sorted runs to disk."),
     Setting("subject", "", "Subject line of the home page; empty: named after the conditions the index speaks of most."),
+    Setting("about_max_pages", 200, "Pages the web claims view reads at most for a treatment named in free words (about=); those naming it most go first."),
 )
 
 
@@ -88,6 +89,7 @@ class Settings:
     commit_seconds: int = 30
     writer_mb: int = 64
     subject: str = ""
+    about_max_pages: int = 200
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply non-None overrides, converting to each field's type."""
@@ -105,7 +107,7 @@ class Settings:
         return self.workers or os.cpu_count() or 1
 
 
-_AT_LEAST_ONE = ("batch_pages", "template_pages", "commit_pages", "commit_seconds", "writer_mb")
+_AT_LEAST_ONE = ("batch_pages", "template_pages", "commit_pages", "commit_seconds", "writer_mb", "about_max_pages")
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -2,7 +2,7 @@
 
     /api/search       SearchResponse.to_dict()  (parameters as on /search)
     /api/pages/<id>   the page with its passages and claims
-    /api/claims       claims report (treatment=, type=) with the treatments list
+    /api/claims       claims report (treatment=, type=, or about= a treatment in free words)
     /api/treatments   {"treatments": [...]}
     /healthz          {"status": "ok", "index": {counts}, "settings": {...}}; 503 without an index
 
@@ -16,9 +16,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from indexer.search import ClaimsReport
+
 from .indexes import get_index, settings
 from .params import BadParameter, check_known, parse_claims, parse_search
-from .reads import find_claims, find_page
+from .reads import find_about, find_claims, find_page
 
 bp = Blueprint("api", __name__)
 
@@ -41,8 +43,16 @@ def page(page_id: str) -> Response:
 def claims() -> Response:
     params = parse_claims(request.args)
     index = get_index()
-    report = index.claims(treatment=None, type=params.type) if params.treatment is None else find_claims(index, params, index.treatments())
-    return jsonify({"treatment": params.treatment, "type": params.type, "report": report.to_dict() if report is not None else None})
+    report: ClaimsReport | None
+    if params.about is not None:
+        report = find_about(index, params, settings())
+    elif params.treatment is None:
+        report = index.claims(treatment=None, type=params.type)
+    else:
+        report = find_claims(index, params, index.treatments())
+    return jsonify(
+        {"treatment": params.treatment, "type": params.type, "about": params.about, "report": report.to_dict() if report is not None else None}
+    )
 
 
 @bp.get("/api/treatments")

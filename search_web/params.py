@@ -22,7 +22,8 @@ MAX_FILTER_VALUES = 20
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 SEARCH_PARAMS: tuple[str, ...] = ("q", "page", "per_page", "group", *FACETS)
-CLAIMS_PARAMS: tuple[str, ...] = ("treatment", "type")
+CLAIMS_PARAMS: tuple[str, ...] = ("treatment", "type", "about")
+MAX_ABOUT_CHARS = 100  # a treatment's name in free words, not a query
 
 
 class BadParameter(ValueError):
@@ -180,6 +181,7 @@ def parse_search(args: MultiDict[str, str], settings: Settings) -> SearchParams:
 class ClaimsParams:
     treatment: str | None = None
     type: str | None = None
+    about: str | None = None  # a treatment named in free words
 
 
 def parse_claims(args: MultiDict[str, str]) -> ClaimsParams:
@@ -192,4 +194,12 @@ def parse_claims(args: MultiDict[str, str]) -> ClaimsParams:
     kind = (_single(args, "type") or "").strip().lower() or None
     if kind is not None and kind not in CLAIM_TYPES:
         raise BadParameter("type", f"parameter 'type' must be one of {', '.join(CLAIM_TYPES)}, not {_show(kind)}")
-    return ClaimsParams(treatment=treatment, type=kind)
+    about = " ".join((_single(args, "about") or "").split()) or None
+    if about is not None:
+        if len(about) > MAX_ABOUT_CHARS:
+            raise BadParameter("about", f"parameter 'about' names a treatment in at most {MAX_ABOUT_CHARS} characters, not {len(about):,}")
+        if not re.search(r"[^\W_]", about):
+            raise BadParameter("about", f"parameter 'about' must name a treatment in words, not {_show(about)}")
+        if treatment is not None:
+            raise BadParameter("about", "give either 'treatment' (an id from the list) or 'about' (free words), not both")
+    return ClaimsParams(treatment=treatment, type=kind, about=about)

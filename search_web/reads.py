@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from indexer.config import Settings
 from indexer.search import ClaimsReport, Index, PageView, TreatmentInfo
 
 from .params import BadParameter, ClaimsParams
 
-__all__ = ["find_claims", "find_page"]
+__all__ = ["find_about", "find_claims", "find_page"]
 
 
 def find_page(index: Index, page_id: str) -> PageView:
@@ -30,3 +31,9 @@ def find_claims(index: Index, params: ClaimsParams, treatments: list[TreatmentIn
             "treatment", f"No treatment with the id '{params.treatment}' in the index; pick one from the list.", 404
         )
     return index.claims(treatment=params.treatment, type=params.type)
+
+
+def find_about(index: Index, params: ClaimsParams, config: Settings) -> ClaimsReport:
+    """Each page's position on a treatment named in free words, reading at most
+    `about_max_pages` pages: the scan re-reads stored text, so a URL gets a budget."""
+    return index.claims(about=params.about, max_pages=config.about_max_pages)

@@ -14,7 +14,7 @@ from indexer.search import Index, StoreError, Topics
 from . import present
 from .indexes import get_index, settings
 from .params import FACETS, SearchParams, parse_claims, parse_search
-from .reads import find_claims, find_page
+from .reads import find_about, find_claims, find_page
 
 bp = Blueprint("views", __name__)
 
@@ -144,7 +144,7 @@ def claims() -> str:
     params = parse_claims(request.args)
     index = get_index()
     treatments = index.treatments()
-    report = find_claims(index, params, treatments)
+    report = find_about(index, params, settings()) if params.about is not None else find_claims(index, params, treatments)
     groups = present.group_claims(report.claims) if report is not None else []
     contradictions = [(c.a, c.b, present.contradiction_reason(c)) for c in report.contradictions] if report is not None else []
     return render_template(

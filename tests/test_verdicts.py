@@ -401,6 +401,52 @@ def test_index_about_free_words(insoles_index):
         index.close()
 
 
+def test_web_claims_about_free_words_with_a_budget(insoles_index):
+    from dataclasses import replace
+
+    from search_web import create_app
+
+    path, settings = insoles_index
+    client = create_app(settings).test_client()
+    data = client.get("/api/claims?about=insoles").get_json()
+    assert data["about"] == "insoles"
+    report = data["report"]
+    assert [p["verdict"] for p in report["verdicts"]["insoles"]["does-not-help"]] == ["does-not-help"]
+    assert report["about_pages"] == {"naming": 1, "read": 1}
+    html = client.get("/claims?about=shoe+insoles").get_data(as_text=True)
+    assert "What pages say about shoe insoles" in html and "Says it does not help" in html
+    assert 'name="about"' in html and 'value="shoe insoles"' in html
+    html = client.get("/claims?about=gene+therapy").get_data(as_text=True)
+    assert "No page says whether gene therapy helps." in html
+
+    # "back pain" is on both pages; a budget of one page reads only one of them
+    both = client.get("/api/claims?about=back+pain").get_json()["report"]["about_pages"]
+    assert both == {"naming": 2, "read": 2}
+    small = create_app(replace(settings, about_max_pages=1)).test_client()
+    one = small.get("/api/claims?about=back+pain").get_json()["report"]
+    assert one["about_pages"] == {"naming": 2, "read": 1}
+    assert "the 1 naming it most were read" in small.get("/claims?about=back+pain").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("about=" + "x" * 101, "at most 100 characters"),
+        ("about=%21%21%21", "must name a treatment in words"),
+        ("about=insoles&treatment=orthotics", "not both"),
+    ],
+)
+def test_web_claims_about_bad_input(insoles_index, query, message):
+    from search_web import create_app
+
+    path, settings = insoles_index
+    client = create_app(settings).test_client()
+    got = client.get(f"/api/claims?{query}")
+    assert got.status_code == 400 and message in got.get_data(as_text=True)
+    html = client.get(f"/claims?{query}")
+    assert html.status_code == 400 and message in html.get_data(as_text=True)
+
+
 def test_cli_claims_about(insoles_index, capsys):
     from indexer.cli import main
 

@@ -101,12 +101,15 @@ class ClaimsReport:
     treatment: str | None = None
     type: str | None = None
     about: str | None = None  # a treatment named in free words (`about_report`)
+    about_pages: int = 0  # pages that name it
+    about_read: int = 0  # of those, pages read (a budget may stop short)
     # treatment → position (helps, does-not-help, mixed) → pages, strongest first
     positions: dict[str, dict[str, list[PagePosition]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "filters": {"treatment": self.treatment, "type": self.type, "about": self.about},
+            **({"about_pages": {"naming": self.about_pages, "read": self.about_read}} if self.about is not None else {}),
             "total": len(self.claims),
             "summary": self.summary,
             "verdicts": {t: {k: [p.to_dict() for p in v] for k, v in by.items()} for t, by in self.positions.items()},
@@ -281,22 +284,26 @@ def build_report(
     )  # fmt: skip
 
 
-def about_report(text: str, docs: Iterable[dict[str, Any]]) -> ClaimsReport:
+def about_report(text: str, docs: Iterable[dict[str, Any]], max_pages: int | None = None) -> ClaimsReport:
     """Each page's position on a treatment named in free words (`verdicts.about`).
 
     `docs`: the stored fields of passages (any order). Only pages with a passage holding
     the start of every stem of one of the treatment's names are read; their sentences
-    are split again from the stored text.
+    are split again from the stored text. `max_pages` bounds the reading (a public URL
+    must not re-read the whole index): the pages with most such passages go first.
     """
     names = verdicts_mod.name_stems(text)
     by_page: dict[str, list[dict[str, Any]]] = {}
-    wanted: set[str] = set()
+    hits: dict[str, int] = {}
     for f in docs:
         by_page.setdefault(f["page_id"], []).append(f)
         lowered = f.get("text", "").lower()
         if any(all(s[:4] in lowered for s in stems) for stems in names):
-            wanted.add(f["page_id"])
-    by_page = {k: v for k, v in by_page.items() if k in wanted}
+            hits[f["page_id"]] = hits.get(f["page_id"], 0) + 1
+    chosen = sorted(hits, key=lambda k: (-hits[k], k))
+    if max_pages is not None:
+        chosen = chosen[: max(0, max_pages)]
+    by_page = {k: by_page[k] for k in chosen}
     positions: dict[str, list[PagePosition]] = {k: [] for k in POSITIONS}
     records: list[ClaimRecord] = []
     for page_id, fields in sorted(by_page.items()):
@@ -320,4 +327,7 @@ def about_report(text: str, docs: Iterable[dict[str, Any]]) -> ClaimsReport:
     for items in positions.values():
         items.sort(key=lambda p: (-abs(p.verdict.score), p.page_id))
     label = " ".join(text.split())
-    return ClaimsReport(claims=records, about=label, positions={label: positions} if any(positions.values()) else {})
+    return ClaimsReport(
+        claims=records, about=label, positions={label: positions} if any(positions.values()) else {},
+        about_pages=len(hits), about_read=len(by_page),
+    )  # fmt: skip

@@ -523,14 +523,17 @@ class Index:
         return Topics(tuple(topic(c, v) for c, v in counts["treatment"] if c),
                       tuple(topic(c, v) for c, v in counts["condition"] if c))
 
-    def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> ClaimsReport:
+    def claims(
+        self, treatment: str | None = None, type: str | None = None, about: str | None = None, max_pages: int | None = None
+    ) -> ClaimsReport:
         """Stored claims as ClaimRecords, summarised by `claims_report.build_report`.
 
         With `about` (a treatment in free words): each page's position on it instead, read
-        from the pages whose text holds every stem of one of its names.
+        from the pages whose text holds every stem of one of its names (at most `max_pages`
+        of them, those naming it most first).
         """
         if about is not None and about.strip():
-            return self._about(about)
+            return self._about(about, max_pages)
         records = []
         pages: list[PageVerdicts] = []
         with self._lock:
@@ -546,10 +549,10 @@ class Index:
                     records.append(ClaimRecord(claim=claim_from_dict(d), page_id=f["page_id"], passage_id=f["passage_id"], url=f.get("url", ""), title=f.get("title", "")))
         return build_report(records, treatment=treatment, type=type, page_verdicts=pages)
 
-    def _about(self, text: str) -> ClaimsReport:
+    def _about(self, text: str, max_pages: int | None = None) -> ClaimsReport:
         with self._lock:
             docs = [f for _, f in self.generation.reader.iter_docs()]
-        return about_report(text, docs)
+        return about_report(text, docs, max_pages)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -167,8 +167,8 @@ class XapianIndex(Index):
     def treatments(self) -> Any:
         return self._guard(lambda: Index.treatments(self))
 
-    def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None) -> Any:
-        return self._guard(lambda: Index.claims(self, treatment, type, about))
+    def claims(self, treatment: str | None = None, type: str | None = None, about: str | None = None, max_pages: int | None = None) -> Any:
+        return self._guard(lambda: Index.claims(self, treatment, type, about, max_pages))
 
     def topics(self, limit: int = 5) -> Any:
         return self._guard(lambda: Index.topics(self, limit))
