@@ -133,10 +133,12 @@ def read_sentence(
     scope = _clauses(text, spans, rules, "scope_breaks", _SCOPE_PUNCT)
     inside = {i for a, b in target for i in range(a, b)}
     wanted = {clause[i] for i in inside} if target else set(clause)
-    negators = [(a, b) for a, b in cues["negators"].find(toks)]
-    ignore = {i for a, b in cues["not_negators"].find(toks) for i in range(a, b)}
-    negators = [(a, b) for a, b in negators if a not in ignore]
     window = int(rules.decide.get("negation_window", 6))
+    ignore = {i for a, b in cues["not_negators"].find(toks) for i in range(a, b)}
+    # (start, end, reach): "non", "less" turn only the word right after them ("non-toxic",
+    # "less effective"), not "non-steroidal anti-inflammatory drugs reduce pain"
+    negators = [(a, b, window) for a, b in cues["negators"].find(toks) if a not in ignore]
+    negators += [(a, b, 0) for a, b in cues["adjacent_negators"].find(toks) if a not in ignore]
 
     strength = {"positive": 1.0, "negative": w.get("negative", 1.0), "harm": w.get("harm", 0.0)}
     found = [(a, b, sign, key) for sign, key in ((1, "positive"), (-1, "negative"), (-1, "harm")) for a, b in cues[key].find(toks)]
@@ -152,9 +154,9 @@ def read_sentence(
     # a negator turns the first cue after it (within the window, same clause) around;
     # a cue overlapping the negator ("not been shown") is that same negation
     flipped: set[int] = set()
-    for a0, b0 in negators:
+    for a0, b0, reach in negators:
         after = [(a, b) for a, b, _, _, _ in hits if a >= b0]
-        if not after or after[0][0] - b0 > window or scope[after[0][0]] != scope[a0]:
+        if not after or after[0][0] - b0 > reach or scope[after[0][0]] != scope[a0]:
             continue
         end = after[0][0]
         for a, b in after:  # "not shown to help": cues that follow on at once share it

@@ -118,6 +118,20 @@ def test_for_the_treatment(sentence, target):
     assert reading(sentence, target).polarity == 1
 
 
+@pytest.mark.parametrize(
+    "sentence, target",
+    [
+        # "non", "less" turn only the word right after them
+        ("Non-steroidal anti-inflammatory drugs reduce acute back pain.", "anti-inflammatory drugs"),
+        ("Non-surgical care such as physiotherapy helps most people with sciatica.", "physiotherapy"),
+        ("Arnica cream is non-toxic.", "arnica cream"),
+        ("Heat wraps were less painful and more effective than ice packs.", "heat wraps"),
+    ],
+)
+def test_prefix_negators_reach_one_word(sentence, target):
+    assert reading(sentence, target).polarity == 1
+
+
 def test_reducing_a_risk_is_not_a_harm():
     assert reading("Cranberries reduce the risk of bladder infections.", "cranberries").polarity == 1
 
