@@ -30,7 +30,8 @@ figures per set are over the held-out pages only, beside the peers on the same p
 
 ``--speed-cli N`` times ``relief extract --json`` on the first N ``.html.gz`` pages of the
 DIRs in a child process, minus the same command's time on one page (its start-up), and
-compares pages/s with trafilatura's in-process rate on the same N pages.
+compares pages/s with trafilatura's in-process rate on the same N pages, timed just before
+in each of 3 rounds; the median ratio is quoted.
 
 ``--cache FOLDER`` keeps the peers' outputs and times (keyed by system and page hash), so
 repeated runs only re-run our cleaner.
@@ -44,6 +45,7 @@ import hashlib
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -266,41 +268,46 @@ _RELIEF_WITHOUT_DETECTORS = (
 )
 
 
-def speed_cli(folders: list[Path], n: int, traf: Callable[[Doc], str] | None) -> None:
+def speed_cli(folders: list[Path], n: int, traf: Callable[[Doc], str] | None, rounds: int = 3) -> None:
     """pages/s of `relief extract --json` on n pages (start-up excluded) vs trafilatura in-process.
 
-    Timed twice: as this environment is (chardet importable), and as a plain install of the
-    project runs (no charset detector importable)."""
+    Timed two ways: as this environment is (chardet importable), and as a plain install of
+    the project runs (no charset detector importable). The machine's load moves from minute
+    to minute, so each round times both and trafilatura back to back, and the ratios quoted
+    are the medians over the rounds."""
     paths = [p for f in folders for p in sorted((f / "html").glob("*.html.gz"))][:n]
     variants = {
         "this environment": [sys.executable, "-m", "search_web.cli"],
         "no charset detector (a plain install)": [sys.executable, "-c", _RELIEF_WITHOUT_DETECTORS],
     }
-    rates: dict[str, float] = {}
+    docs = []
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf8") as fh:
+            docs.append(Doc(path.name.split(".")[0], path, "", fh.read(), ""))
+    ratios: dict[str, list[float]] = {label: [] for label in variants}
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, RELIEF_INDEX=str(Path(tmp) / "index"))
-        for label, cmd in variants.items():
 
-            def timed(files: list[Path]) -> float:
-                t0 = time.perf_counter()
-                subprocess.run([*cmd, "extract", "--json", *map(str, files)], env=env, check=False,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                return time.perf_counter() - t0
+        def timed(cmd: list[str], files: list[Path]) -> float:
+            t0 = time.perf_counter()
+            subprocess.run([*cmd, "extract", "--json", *map(str, files)], env=env, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return time.perf_counter() - t0
 
-            startup = min(timed(paths[:1]) for _ in range(3))
-            total = timed(paths)
-            rates[label] = (len(paths) - 1) / max(total - startup, 1e-9)
-            print(f"\nrelief extract --json on {len(paths)} pages, {label}: {total:.1f} s, "
-                  f"start-up (one page) {startup:.2f} s, {rates[label]:.1f} pages/s")
-    if traf is not None:
-        docs = []
-        for path in paths:
-            with gzip.open(path, "rt", encoding="utf8") as fh:
-                docs.append(Doc(path.name.split(".")[0], path, "", fh.read(), ""))
-        res = run_system("trafilatura", traf, docs)
-        print(f"trafilatura in-process on the same pages: {res.pages_per_second:.1f} pages/s")
-        for label, rate in rates.items():
-            print(f"ratio relief extract/trafilatura, {label}: {rate / res.pages_per_second:.2f}")
+        for r in range(rounds):
+            traf_rate = run_system("trafilatura", traf, docs).pages_per_second if traf else 0.0
+            line = [f"round {r + 1}: trafilatura in-process {traf_rate:.1f} pages/s"]
+            for label, cmd in variants.items():
+                startup = min(timed(cmd, paths[:1]) for _ in range(2))
+                rate = (len(paths) - 1) / max(timed(cmd, paths) - startup, 1e-9)
+                line.append(f"relief extract, {label}: {rate:.1f} pages/s (start-up {startup:.2f} s)")
+                if traf_rate:
+                    ratios[label].append(rate / traf_rate)
+            print("\n  ".join(line))
+    for label, rs in ratios.items():
+        if rs:
+            print(f"ratio relief extract/trafilatura on {len(paths)} pages, {label}: median {statistics.median(rs):.2f} "
+                  f"over {len(rs)} rounds ({', '.join(f'{x:.2f}' for x in rs)})")
 
 
 def print_table(title: str, results: dict[str, Result]) -> None:
