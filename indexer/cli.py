@@ -332,7 +332,8 @@ def build_parser(commands: Sequence[AddCommand] = ()) -> argparse.ArgumentParser
     p.add_argument("--prune", action="store_true", help="remove pages no longer present in the given sources")
     p.add_argument("--strict", action="store_true", help="exit 1 when any page was skipped")
     p.add_argument("--max-page-bytes", type=int, help="skip pages larger than this")
-    p.add_argument("--workers", type=int, metavar="N", help="cleaning processes (default: one per core)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes that clean pages and write index segments (default: one per core; 1: all in this one)")
     p.add_argument("--dask", metavar="tcp://HOST:PORT", help="clean on the workers of this Dask scheduler (default: $RELIEF_DASK)")
     p.set_defaults(func=cmd_ingest)
 

@@ -3,17 +3,24 @@
 Pages flow through in batches, so memory is bounded by a batch and never by the corpus:
 the parent process reads the sources lazily, skips pages whose hash the manifest already
 holds, groups the rest into per-site jobs (`sites.SiteRouter`) and hands them to worker
-processes; `process_batch` is the whole of a worker's work, a pure function with
-picklable arguments and result, so any executor (a local process pool, Dask) can run it.
+processes; `run_job` is the whole of a worker's work, a function with picklable
+arguments and result, so any executor (a local process pool, Dask) can run it.
 One writer in the parent puts the results into the index and commits every
 `commit_pages` pages or `commit_seconds` seconds, so a killed run keeps what it committed
 and a re-run continues from the manifest.
+
+What runs where: with one worker, everything in this process. With N ≥ 2 of our own
+worker processes, they clean, and write each batch's passages as a Whoosh segment
+(indexer/segments.py) and merge segments when the writer asks; the parent reads, routes,
+moves segments in and commits. With another executor (Dask), the workers clean and run
+Whoosh's analysis, and the parent files the postings.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import threading
 import time
@@ -41,6 +48,7 @@ class BatchResult:
     errors: tuple[IngestError, ...]
     template: frozenset[str]
     documents: tuple[tuple[Any, ...], ...] = ()  # per page, its analysed index documents (Job.analyze)
+    segment: Any = None  # segments.SegmentFile: the pages' passages as a segment (Job.segment_dir), or a merge's
 
 
 @dataclass(frozen=True)
@@ -106,10 +114,18 @@ def process_batch(
 
 def run_job(job: Job) -> BatchResult:
     """A worker's whole task for one job (see sites.Job); what an executor runs."""
+    if job.kind == "merge":
+        from .segments import merge_segments
+
+        return BatchResult((), (), frozenset(), segment=merge_segments(job.index_dir, job.merge, job.segment_dir))
     if job.kind == "clean":
         cleaned, errors = clean_batch(job.raws)
         return BatchResult(tuple(cleaned), tuple(errors), frozenset())
     result = finish_batch(job.pages, job.template) if job.kind == "finish" else process_batch(job.raws, job.template)
+    if job.segment_dir:
+        from .segments import write_segment
+
+        return replace(result, segment=write_segment(result.pages, job.segment_dir))
     if not job.analyze:
         return result
     if job.analyze == "xapian":
@@ -322,12 +338,18 @@ def ingest_stream(
 
     with open_writer(settings, rebuild=rebuild) as writer:
         manifest = {} if rebuild else writer.manifest()
-        # with worker processes, the backend's analysis runs there too: the one writer only files postings
+        # with worker processes, the backend's analysis runs there too: the one writer only
+        # files postings (Xapian's; Whoosh's on another executor's workers, e.g. Dask's on
+        # other machines); with Whoosh and worker processes of our own, they write whole
+        # segments and merge them (indexer/segments.py), and the one writer only lists them
         from .backend import worker_analysis
+        from .store import IndexWriter, incoming_dir
 
-        analyze = (count > 1 or executor is not None) and worker_analysis(writer)
+        whoosh = isinstance(writer, IndexWriter)
+        segment_dir = str(incoming_dir(settings.index)) if whoosh and executor is None and count > 1 else ""
+        analyze = (count > 1 or executor is not None) and not segment_dir and worker_analysis(writer)
         router = SiteRouter({} if rebuild else writer.site_templates(), template_pages=settings.template_pages,
-                            batch_pages=settings.batch_pages, analyze=analyze)
+                            batch_pages=settings.batch_pages, analyze=analyze, segment_dir=segment_dir)
         jobs = _Jobs(count, executor)
         seen: set[str] = set()
         last_commit, since_commit = time.monotonic(), 0
@@ -342,8 +364,10 @@ def ingest_stream(
                     writer.delete_page(stale)
                 tick(error.source)
 
-        def write(result: BatchResult) -> None:
+        def write(job: Job, result: BatchResult) -> None:
             nonlocal last_commit, since_commit
+            if job.segment_dir:
+                writer.put_segment(result.pages, result.segment)
             for n, page in enumerate(result.pages):
                 if page.page_id in manifest:
                     report.updated += 1
@@ -351,7 +375,9 @@ def ingest_stream(
                     report.added += 1
                 report.passages += len(page.passages)
                 report.claims += sum(len(p.claims) for p in page.passages)
-                if result.documents:
+                if job.segment_dir:
+                    pass  # in the segment, put above
+                elif result.documents:
                     writer.put_page(page, result.documents[n])
                 else:
                     writer.put_page(page)
@@ -360,15 +386,21 @@ def ingest_stream(
             if since_commit >= settings.commit_pages or time.monotonic() - last_commit >= settings.commit_seconds:
                 writer.checkpoint()
                 last_commit, since_commit = time.monotonic(), 0
+                if segment_dir:
+                    while sources := writer.merge_sources():
+                        send(Job((), "merge", merge=sources, index_dir=str(writer.gen), segment_dir=segment_dir))
 
         def settle_one() -> None:
             job, result = jobs.next()
+            if job.kind == "merge":
+                writer.merged(job.merge, result.segment)
+                return
             skip(job, result.errors)
             if job.kind == "clean":
                 for then in router.cleaned(job, result.pages):
                     send(then)
             else:
-                write(result)
+                write(job, result)
             keep_templates()
 
         def keep_templates() -> None:
@@ -425,6 +457,8 @@ def ingest_stream(
             keep_templates()
         finally:
             jobs.close()
+            if segment_dir:
+                shutil.rmtree(segment_dir, ignore_errors=True)
         if prune:
             for page_id in set(manifest) - seen:
                 writer.delete_page(page_id)

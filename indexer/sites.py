@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from . import clean
 from .model import Page, RawPage
 
-JobKind = Literal["clean", "finish", "full"]
+JobKind = Literal["clean", "finish", "full", "merge"]
 
 
 def site_keys(raw: RawPage) -> tuple[str, ...]:
@@ -38,7 +38,9 @@ class Job:
     """One batch of one site's pages for a worker; picklable, so it can cross processes.
 
     kind "clean": clean `raws` only; "finish": strip `template` from the cleaned `pages`,
-    split passages, annotate; "full": both, for `raws`.
+    split passages, annotate; "full": both, for `raws`; "merge": merge the segments
+    `merge` of the index folder `index_dir` into one (segments.merge_segments).
+    With `segment_dir`, finished pages come back written as a Whoosh segment there.
     """
 
     site: tuple[str, ...]
@@ -47,6 +49,9 @@ class Job:
     pages: tuple[Page, ...] = ()
     template: frozenset[str] = frozenset()
     analyze: bool | str = False  # finished pages come back analysed: True Whoosh's (store.analyze_page), "xapian" the shards
+    segment_dir: str = ""  # finished pages come back written as a segment there (segments.write_segment)
+    merge: tuple[Any, ...] = ()  # "merge": Whoosh segments of the index to merge
+    index_dir: str = ""  # "merge": the index generation folder they are in
 
 
 @dataclass(eq=False)
@@ -75,9 +80,10 @@ class SiteRouter:
     """
 
     def __init__(self, known: dict[str, frozenset[str]], *, template_pages: int, batch_pages: int,
-                 max_waiting: int | None = None, analyze: bool | str = False):
+                 max_waiting: int | None = None, analyze: bool | str = False, segment_dir: str = ""):
         self._known = known
         self.analyze = analyze
+        self.segment_dir = segment_dir
         self.template_pages = max(1, template_pages)
         self.batch_pages = max(1, batch_pages)
         self.max_waiting = max_waiting or 4 * max(self.template_pages, self.batch_pages)
@@ -116,7 +122,8 @@ class SiteRouter:
             site.in_flight += 1
             jobs.append(Job(self._name(site), "clean", raws=raws))
         else:
-            jobs.append(Job(self._name(site), "full", raws=raws, template=site.template, analyze=self.analyze))
+            jobs.append(Job(self._name(site), "full", raws=raws, template=site.template, analyze=self.analyze,
+                            segment_dir=self.segment_dir))
 
     def _learn(self, site: _Site, jobs: list[Job]) -> None:
         site.template = learn_template(site.cleaned, site.known)
@@ -130,7 +137,7 @@ class SiteRouter:
         assert site.template is not None
         for i in range(0, len(pages), self.batch_pages):
             jobs.append(Job(self._name(site), "finish", pages=tuple(pages[i : i + self.batch_pages]),
-                            template=site.template, analyze=self.analyze))
+                            template=site.template, analyze=self.analyze, segment_dir=self.segment_dir))
 
     def _touch(self, site: _Site) -> None:
         self._recent.pop(id(site), None)

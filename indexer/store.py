@@ -36,7 +36,7 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from .analysis import TOKEN_PATTERN, analyzer
 from .memory import release_memory
-from .merging import tiered_merge
+from .merging import merge_group, tiered_merge
 from .model import Page, Validators
 
 SCHEMA_VERSION = 1
@@ -45,6 +45,9 @@ PREVIOUS = "PREVIOUS"  # the generation swapped out last; kept for readers still
 LOCK_NAME = "writer.lock"
 META_NAME = "relief-meta.json"
 GEN_PREFIX = "gen-"
+INCOMING_PREFIX = "incoming-"  # workers' segments not yet moved into a generation
+MERGE_FACTOR = 8  # segments of one size class merged at once (indexer/merging.py)
+MERGE_MAX_DOCS = 200_000  # passages: a segment this large is not merged again
 
 # Knowledge fields: index field name → attribute collected from a passage.
 FACET_FIELDS = ("treatment", "condition", "claim_type", "evidence")
@@ -314,7 +317,8 @@ AnalyzedDoc = tuple[tuple[str, Any, "tuple[Any, ...] | None", int], ...]
 
 
 @functools.lru_cache(maxsize=1)
-def _schema() -> Schema:
+def index_schema() -> Schema:
+    """The schema, made once per process (workers analyse and write with it)."""
     return make_schema()
 
 
@@ -325,7 +329,7 @@ def analyze_page(page: Page) -> tuple[AnalyzedDoc, ...]:
     The same per-field steps as Whoosh's `SegmentWriter.add_document`; `IndexWriter.put_page`
     with these gives the index that `put_page` alone gives (tests/test_store.py checks it).
     """
-    schema = _schema()
+    schema = index_schema()
     docs = []
     for doc in passage_documents(page):
         fields = []
@@ -377,7 +381,7 @@ class IndexWriter:
     """One ingest's view of the index: manifest, templates, put/delete; commit on exit."""
 
     def __init__(self, root: Path, gen: Path, ix: Any, meta: dict[str, Any], rebuild: bool, limitmb: int,
-                 fresh: bool = False, merge: Any = None):
+                 fresh: bool = False, merge_factor: int = MERGE_FACTOR, merge_max_docs: int = MERGE_MAX_DOCS):
         self.root = root
         self.gen = gen
         self.ix = ix
@@ -388,8 +392,13 @@ class IndexWriter:
         self._templates: dict[str, list[str]] = dict(meta.get("templates", {}))
         self._meta = meta
         self._limitmb = limitmb
-        self._merge = merge or tiered_merge(8, 200_000)
+        self._factor, self._max_docs = merge_factor, merge_max_docs
+        self._merge = tiered_merge(merge_factor, merge_max_docs)
         self._writer: Any = None
+        self._pending: list[Any] = []  # segments the workers wrote, moved in, listed at the next commit
+        self._swaps: list[tuple[dict[str, int], Any]] = []  # merged segment, by its sources' ids → deleted counts
+        self._merging: dict[str, int] = {}  # segment id → its deleted count when a worker began merging it
+        self._worker_segments = False
         self._put: set[str] = set()
         self.stats = WriteStats()
         self.changed = False
@@ -412,11 +421,7 @@ class IndexWriter:
 
         `analyzed`: the page's documents as `analyze_page` gave them (in a worker process).
         """
-        if page.page_id in self._put:
-            raise ValueError(f"page {page.page_id!r} was already written in this ingest")
-        w = self._w()
-        if page.page_id in self._manifest and not self.rebuild:
-            w.delete_by_term("page_id", page.page_id)
+        w = self._replace(page)
         if analyzed is not None:
             for fields in analyzed:
                 _add_analyzed(w, fields)
@@ -428,6 +433,59 @@ class IndexWriter:
         self._put.add(page.page_id)
         self._manifest[page.page_id] = page.sha256
         self.stats.pages_put += 1
+        self.changed = True
+
+    def _replace(self, page: Page) -> Any:
+        """The Whoosh writer, with the page's passages of an earlier ingest deleted."""
+        if page.page_id in self._put:
+            raise ValueError(f"page {page.page_id!r} was already written in this ingest")
+        w = self._w()
+        if page.page_id in self._manifest and not self.rebuild:
+            w.delete_by_term("page_id", page.page_id)
+        return w
+
+    def put_segment(self, pages: Sequence[Page], segment: Any) -> None:
+        """Pages whose passages a worker wrote as one segment (`segments.write_segment`, a
+        `SegmentFile` or None when they have none): earlier versions are deleted, the
+        segment's file moves into the index, and the next commit lists it."""
+        for page in pages:
+            self._replace(page)
+            self._put.add(page.page_id)
+            self._manifest[page.page_id] = page.sha256
+            self.stats.pages_put += 1
+        if segment is not None:
+            self._pending.append(self._move_in(segment))
+            self.stats.passages_added += segment.docs
+        self._worker_segments = True
+        self.changed = True
+
+    def _move_in(self, segment: Any) -> Any:
+        """A worker's segment file into the index folder (a rename: same file system)."""
+        folder, seg = Path(segment.folder), segment.segment
+        prefix = seg.segment_id() + "."
+        for name in os.listdir(folder):
+            if name.startswith(prefix):
+                os.replace(folder / name, self.gen / name)
+        shutil.rmtree(folder, ignore_errors=True)
+        return seg
+
+    def merge_sources(self) -> tuple[Any, ...]:
+        """Committed segments for a worker to merge now (`segments.merge_segments`), chosen
+        by the tiered policy among those not being merged already; () when none are due."""
+        current = self._writer.segments if self._writer is not None else self.ix._segments()
+        free = [s for s in current if s.segid not in self._merging]
+        group = merge_group([s.doc_count_all() for s in free], self._factor, self._max_docs)
+        chosen = tuple(free[i] for i in sorted(group))
+        for seg in chosen:
+            self._merging[seg.segid] = seg.deleted_count()
+        return chosen
+
+    def merged(self, sources: Sequence[Any], segment: Any) -> None:
+        """A worker merged `sources` into `segment` (None: nothing left in them): it replaces
+        them at the next commit, unless a source lost documents meanwhile (then the merged
+        copy is dropped, and the sources may be merged again later)."""
+        ids = {s.segid: self._merging.get(s.segid, s.deleted_count()) for s in sources}
+        self._swaps.append((ids, self._move_in(segment) if segment is not None else None))
         self.changed = True
 
     def delete_page(self, page_id: str) -> None:
@@ -474,12 +532,27 @@ class IndexWriter:
         self.changed = False
 
     def _commit_whoosh(self) -> None:
+        if self._pending or self._swaps:
+            self._list_worker_segments(self._w())
         if self._writer is not None:
-            self._writer.commit(mergetype=self._merge)
+            # once workers write the segments they merge them too; else this writer merges
+            self._writer.commit(mergetype=_keep_segments if self._worker_segments else self._merge)
             self._writer = None
             release_memory()  # the pool's postings are freed: give their pages back
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
+
+    def _list_worker_segments(self, w: Any) -> None:
+        segments = list(w.segments)
+        for ids, merged in self._swaps:
+            by_id = {s.segid: s for s in segments}
+            if all(i in by_id and by_id[i].deleted_count() == n for i, n in ids.items()):
+                segments = [s for s in segments if s.segid not in ids] + ([merged] if merged is not None else [])
+            # else Whoosh's commit removes the unlisted merged file
+            for i in ids:
+                self._merging.pop(i, None)
+        w.segments = segments + self._pending
+        self._pending, self._swaps = [], []
 
     def commit(self) -> None:
         if self._writer is None and not self.changed and not self.rebuild:
@@ -502,6 +575,22 @@ class IndexWriter:
             self._writer = None
         if self.rebuild and not self.live:  # a live generation holds searchable checkpoints
             shutil.rmtree(self.gen, ignore_errors=True)
+
+
+def _keep_segments(writer: Any, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy that merges nothing (the workers merge)."""
+    return segments
+
+
+def incoming_dir(root: str | os.PathLike[str]) -> Path:
+    """Where this process's workers write segments before the writer moves them in."""
+    return Path(root) / f"{INCOMING_PREFIX}{os.getpid()}"
+
+
+def _remove_incoming(root: Path) -> None:
+    """Segments written for ingests that ended without moving them in (killed, failed)."""
+    for child in root.glob(INCOMING_PREFIX + "*"):
+        shutil.rmtree(child, ignore_errors=True)
 
 
 def _remove_stale_generations(root: Path, keep: str) -> None:
@@ -530,7 +619,7 @@ def _manifest_from_index(ix: Any) -> dict[str, str]:
 @contextlib.contextmanager
 def open_writer(
     path: str | os.PathLike[str], *, rebuild: bool = False, limitmb: int = 256,
-    merge_factor: int = 8, merge_max_docs: int = 200_000,
+    merge_factor: int = MERGE_FACTOR, merge_max_docs: int = MERGE_MAX_DOCS,
 ) -> Iterator[IndexWriter]:
     """The one writer of an index folder; commits once on a clean exit, else changes nothing.
 
@@ -545,6 +634,7 @@ def open_writer(
     lock = _WriterLock(root)
     lock.acquire()
     try:
+        _remove_incoming(root)
         try:
             live = live_dir(root)
         except StoreCorrupt:
@@ -572,7 +662,7 @@ def open_writer(
                 # killed between Whoosh's commit and ours: trust the index itself
                 meta = {**meta, "manifest": _manifest_from_index(ix)}
         writer = IndexWriter(root, gen, ix, meta, rebuild=rebuild, limitmb=limitmb, fresh=fresh,
-                             merge=tiered_merge(merge_factor, merge_max_docs))
+                             merge_factor=merge_factor, merge_max_docs=merge_max_docs)
         try:
             yield writer
             writer.commit()

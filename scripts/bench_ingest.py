@@ -9,7 +9,8 @@ The pages are real HTML from Debian's documentation packages (python3.11-doc,
 linux-doc-6.1: `apt-get install python3.11-doc linux-doc-6.1`), repeated under other
 folders (other page ids) to reach each size; repeats are hard links of one copy. Each
 configuration runs as its own process on a fresh index (`pipeline.ingest` with
-`--workers N`, as `relief ingest` runs it); its time is wall clock, its memory the peak
+`--workers N`, as `relief ingest` runs it); its time is wall clock (and the CPU seconds of its process tree, which a loaded machine
+changes less), its memory the peak
 resident size of the whole process tree (the ingest and its worker processes, sampled from
 /proc every 0.2 s) and of the ingest process alone (the kernel's high-water mark).
 Memory is also recorded along each run: the peaks reached before 1k, 2k, 5k, 10k, 20k, 50k
@@ -74,10 +75,13 @@ def make_corpus(work: Path, files: list[tuple[Path, Path]], size: int) -> Path:
     return corpus
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def _tree(pid: int) -> tuple[int, float]:
+    """Resident bytes of a process and all its descendants, and the CPU seconds they used
+    (their own and their ended children's: pool workers are reaped by the forkserver)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -88,12 +92,14 @@ def _tree_rss(pid: int) -> int:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
+        cpu[int(entry)] = sum(int(x) for x in fields[11:15]) / tick
+    total, seconds, todo = 0, 0.0, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        seconds += cpu.get(p, 0.0)
         todo += children.get(p, [])
-    return total
+    return total, seconds
 
 
 def _status_bytes(pid: int, key: str) -> int:
@@ -130,6 +136,7 @@ def measure(cmd: list[str], marks: tuple[int, ...] = ()) -> dict[str, Any]:
     reader = threading.Thread(target=read_progress, daemon=True)
     reader.start()
     peak = peak_self = 0
+    cpu = 0.0
     curve: list[dict[str, Any]] = []
     todo = list(marks)
     while True:
@@ -140,7 +147,8 @@ def measure(cmd: list[str], marks: tuple[int, ...] = ()) -> dict[str, Any]:
         while todo and now >= todo[0]:  # passed a mark: the peaks so far are its figures
             curve.append({"pages": todo.pop(0), "seconds": round(time.monotonic() - started, 1),
                           "rss_tree": peak, "rss_self": peak_self})
-        peak = max(peak, _tree_rss(proc.pid))
+        rss, seconds = _tree(proc.pid)
+        peak, cpu = max(peak, rss), max(cpu, seconds)
         peak_self = max(peak_self, _status_bytes(proc.pid, "VmHWM"))
         time.sleep(0.2)
     seconds = time.monotonic() - started
@@ -151,7 +159,8 @@ def measure(cmd: list[str], marks: tuple[int, ...] = ()) -> dict[str, Any]:
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {''.join(err_lines)[-2000:]}")
     rss_self = usage.ru_maxrss * 1024
-    return {"seconds": seconds, "rss_self": rss_self, "rss_tree": max(peak, rss_self), "curve": curve,
+    cpu = max(cpu, usage.ru_utime + usage.ru_stime)
+    return {"seconds": seconds, "cpu": cpu, "rss_self": rss_self, "rss_tree": max(peak, rss_self), "curve": curve,
             "stdout": out.decode("utf-8", "replace")}
 
 
@@ -277,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _line(size: int, label: str, r: int, m: dict[str, Any]) -> None:
     print(f"{size:>6} pages  {label:<17} round {r + 1}: {m['seconds']:8.1f} s  {size / m['seconds']:7.1f} pages/s  "
+          f"CPU {m['cpu']:7.1f} s  "
           f"peak RSS tree {m['rss_tree'] / 2**20:6.0f} MiB, ingest process {m['rss_self'] / 2**20:6.0f} MiB", flush=True)
 
 
@@ -307,6 +317,7 @@ def _summary(results: dict[int, dict[str, list[dict[str, Any]]]], sizes: list[in
         if "baseline" in speed and "2w" in speed:
             row["2w_over_baseline"] = round(speed["2w"] / speed["baseline"], 2)
         for k, v in runs.items():
+            row[f"cpu_s_{k}"] = round(_median(v, "cpu"), 1)
             row[f"rss_tree_mib_{k}"] = round(_median(v, "rss_tree") / 2**20, 1)
             if size != smallest and k in results[smallest]:
                 row[f"rss_tree_{k}_over_{smallest}"] = round(_median(v, "rss_tree") / _median(results[smallest][k], "rss_tree"), 2)

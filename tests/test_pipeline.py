@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import pickle
 import random
@@ -164,3 +165,42 @@ def test_a_crawls_unchanged_and_gone_answers(tmp_path: Path) -> None:
     assert (report.unchanged, report.added, report.removed) == (4, 0, 1)
     assert [e.reason for e in report.skipped] == ["status"]
     assert set(index_content(tmp_path / "ix")) == {p.page_id for p in pages} - {pages[3].page_id}
+
+
+def _segments(index: Path) -> list[int]:
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(store.live_dir(index)))
+    try:
+        return [s.doc_count_all() for s in ix._segments()]
+    finally:
+        ix.close()
+
+
+def test_worker_segments_and_merges_give_the_one_worker_index_and_updates_replace(tmp_path: Path) -> None:
+    pages = raws(90)
+    small = {"batch_pages": 3, "template_pages": 6, "commit_pages": 3}
+    one = ingest_stream(iter(pages), settings(tmp_path / "one", **small), workers=1)
+    two = ingest_stream(iter(pages), settings(tmp_path / "two", **small), workers=2)
+    assert one.added == two.added == 90 and one.passages == two.passages and not two.skipped
+    assert index_content(tmp_path / "two") == index_content(tmp_path / "one")
+    # about 30 segments were written by the workers; the merges left fewer, none lost
+    sizes = _segments(tmp_path / "two")
+    assert sum(sizes) == two.passages and len(sizes) < 30
+    assert not list((tmp_path / "two").glob("incoming-*"))  # nothing left where workers wrote
+
+    # 40 pages change: their new text replaces the old, in segments merged or not
+    changed = [replace_body(raw, "replaced") if i % 9 < 4 else raw for i, raw in enumerate(pages)]
+    again = ingest_stream(iter(changed), settings(tmp_path / "two", **small), workers=2)
+    assert again.updated == 40 and again.unchanged == 50 and not again.skipped
+    after = index_content(tmp_path / "two")
+    assert len(after) == 90
+    for i, raw in enumerate(changed):
+        assert ("replacedmarker" in " ".join(after[raw.page_id])) == (i % 9 < 4)
+    with Index.open(tmp_path / "two", settings=settings(tmp_path / "two")) as ix:
+        assert ix.stats()["passages"] == sum(len(v) for v in after.values())
+
+
+def replace_body(raw: RawPage, word: str) -> RawPage:
+    body = raw.body.replace("marker.", f"marker {word}marker.")
+    return dataclasses.replace(raw, body=body, sha256=hashlib.sha256(body.encode()).hexdigest())
