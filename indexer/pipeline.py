@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -202,7 +202,7 @@ def _pool(workers: int) -> Executor:
 
 
 class _Jobs:
-    """Jobs in flight, oldest first, at most two per worker, so memory stays bounded.
+    """Jobs in flight, at most two per worker, so memory stays bounded.
 
     The first job runs in this process; a pool starts only when a second one comes, so a
     small ingest (a few pages, a test) pays no process start-up.
@@ -228,10 +228,18 @@ class _Jobs:
         return len(self.queue) >= 2 * self.workers
 
     def ready(self) -> bool:
-        """The oldest job has finished on a worker: its result can be written without waiting."""
-        return bool(self.queue) and isinstance(self.queue[0][1], Future) and self.queue[0][1].done()
+        """A job has finished on a worker: its result can be written without waiting."""
+        return any(isinstance(pending, Future) and pending.done() for _, pending in self.queue)
 
     def next(self) -> tuple[Job, BatchResult]:
+        """The first job to finish, whichever it is: a long segment merge on one worker must
+        not keep the other's results waiting (and it idle); a job run here goes in turn."""
+        if self.queue and isinstance(self.queue[0][1], Future):
+            wait([pending for _, pending in self.queue if isinstance(pending, Future)], return_when=FIRST_COMPLETED)
+            for i, (job, pending) in enumerate(self.queue):
+                if isinstance(pending, Future) and pending.done():
+                    del self.queue[i]
+                    return job, pending.result()
         job, pending = self.queue.popleft()
         return job, pending.result()
 

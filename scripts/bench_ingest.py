@@ -146,7 +146,9 @@ def measure(cmd: list[str], marks: tuple[int, ...] = ()) -> dict[str, Any]:
         now = done[0]
         while todo and now >= todo[0]:  # passed a mark: the peaks so far are its figures
             curve.append({"pages": todo.pop(0), "seconds": round(time.monotonic() - started, 1),
-                          "rss_tree": peak, "rss_self": peak_self})
+                          "rss_tree": peak, "rss_self": peak_self, "cpu": round(cpu, 1)})
+            print(f"{'':>6}   by {curve[-1]['pages']:>6} pages ({curve[-1]['seconds']:7.1f} s, CPU {cpu:7.1f} s): "
+                  f"peak RSS tree {peak / 2**20:6.0f} MiB, ingest process {peak_self / 2**20:6.0f} MiB", flush=True)
         rss, seconds = _tree(proc.pid)
         peak, cpu = max(peak, rss), max(cpu, seconds)
         peak_self = max(peak_self, _status_bytes(proc.pid, "VmHWM"))
