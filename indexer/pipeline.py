@@ -12,8 +12,8 @@ and a re-run continues from the manifest.
 What runs where: with one worker, everything in this process. With N ≥ 2 of our own
 worker processes, they clean, and write each batch's passages as a Whoosh segment
 (indexer/segments.py) and merge segments when the writer asks; the parent reads, routes,
-moves segments in and commits. With another executor (Dask), the workers clean and run
-Whoosh's analysis, and the parent files the postings.
+moves segments in and commits. With another executor (Dask), and with the Xapian backend,
+the workers clean and run the backend's analysis, and the parent files the postings.
 """
 
 from __future__ import annotations
