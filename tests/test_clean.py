@@ -379,6 +379,19 @@ def test_text_record_of_one_long_line_keeps_its_text():
     assert page.title.startswith("lumbar disc surgery outcomes") and len(page.title.split()) <= 13
 
 
+def test_html_record_with_a_given_title_uses_it():
+    # a JSONL record's own title wins over what the cleaner would find in its HTML
+    body = f"<html><head><title>Example Health</title></head><body><p>{ARTICLE}</p></body></html>"
+    r = RawPage(page_id="p2", source="x.jsonl:2", url="https://example.org/p2", site="example.org",
+                kind="html", body=body, encoding="utf-8", sha256="0" * 64, title=" Daily Walks ")
+    page = clean_page(r)
+    assert isinstance(page, Page), page
+    assert page.title == "Daily Walks"
+    assert page.text == ARTICLE
+    plain = clean_page(raw(body))
+    assert isinstance(plain, Page) and plain.title == "Example Health"
+
+
 def test_text_record_with_a_given_title_uses_it():
     body = "Walking every day keeps the spine supple. " * 5
     r = RawPage(page_id="p2", source="x.jsonl:2", url="https://example.org/p2", site="example.org",

@@ -161,7 +161,7 @@ def clean_html(raw: RawPage, model: blockmodel.BlockModel | None = None) -> Page
     if not blocks:
         return IngestError(raw.source, "empty", "no main text after cleaning")
     return Page(
-        page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=a.title,
+        page_id=raw.page_id, source=raw.source, url=raw.url, site=raw.site, title=raw.title.strip() or a.title,
         byline=a.byline, published=a.published, blocks=tuple(blocks), sha256=raw.sha256,
         etag=raw.etag, last_modified=raw.last_modified,
     )
