@@ -93,6 +93,15 @@ def test_phrases_and_operators(index: Any) -> None:
     assert set(ids(index.search("title:ibuprofen"))) == {"ibuprofen"}
 
 
+def test_excluded_word_never_in_a_result(index: Any) -> None:
+    # Whoosh's AndNot matcher let the first match through when the excluded word's first
+    # passage came before it; every page here says "time", so nothing may come back
+    for q in ("walking -time", "walking NOT time", "massage -time", "(walking OR yoga) -time"):
+        r = index.search(q, per_page=100)
+        assert r.total == 0 and r.results == (), (q, ids(r))
+    assert "long" in ids(index.search("walking -massage"))
+
+
 def test_field_filters_in_query_and_hierarchy(index: Any) -> None:
     assert set(ids(index.search("treatment:massage"))) == {"massage"}
     assert set(ids(index.search("condition:sciatica"))) == {"ibuprofen"}

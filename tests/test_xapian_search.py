@@ -26,6 +26,7 @@ from test_search import (  # noqa: F401  (re-run here on the xapian backend)
     test_broken_query_notes,
     test_corpus_spelling,
     test_did_you_mean,
+    test_excluded_word_never_in_a_result,
     test_facets_and_combined_filters,
     test_field_filters_in_query_and_hierarchy,
     test_field_terms_narrow_like_filters,

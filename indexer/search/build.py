@@ -15,6 +15,7 @@ import re
 from typing import Any, Iterable, Protocol
 
 from whoosh import query as Q
+from whoosh.matching import AndNotMatcher
 from whoosh.qparser import FieldAliasPlugin, OrGroup, PlusMinusPlugin, QueryParser, syntax
 
 from ..analysis import analyzer
@@ -229,8 +230,28 @@ class QueryBuilder:
             if nots and pos:
                 keep = self._rewrite(Q.Or(pos) if len(pos) > 1 else pos[0])
                 drop = [self._rewrite(n.query) for n in nots]
-                return Q.AndNot(keep, Q.Or(drop) if len(drop) > 1 else drop[0])
+                return AndNot(keep, Q.Or(drop) if len(drop) > 1 else drop[0])
+        if isinstance(q, Q.AndNot):  # `-word`, `a ANDNOT b`
+            return AndNot(self._rewrite(q.a), self._rewrite(q.b))
         return q.apply(self._rewrite)
+
+
+class _AndNotMatcher(AndNotMatcher):
+    """Whoosh 2.7.4's AndNotMatcher checks its first match against the excluded side only
+    when both start on the same document, so `walking -time` returned a passage with
+    "time" whenever a "time" passage came earlier; here the first match is checked as
+    every later one is."""
+
+    def _find_first(self) -> None:
+        if self.a.is_active():
+            self._find_next()
+
+
+class AndNot(Q.AndNot):
+    """`a` without `b` (`-word`, `NOT`, `ANDNOT`), on the matcher above; scores are a's."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return _AndNotMatcher(self.a.matcher(searcher, context), self.b.matcher(searcher, searcher.boolean_context()))
 
 
 def _plain_terms(q: Any) -> list[str] | None:
