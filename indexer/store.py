@@ -399,6 +399,7 @@ class IndexWriter:
         self._swaps: list[tuple[dict[str, int], Any]] = []  # merged segment, by its sources' ids → deleted counts
         self._merging: dict[str, int] = {}  # segment id → its deleted count when a worker began merging it
         self._worker_segments = False
+        self._moved: set[str] = set()  # segments moved into the generation and not yet committed
         self._put: set[str] = set()
         self.stats = WriteStats()
         self.changed = False
@@ -463,6 +464,7 @@ class IndexWriter:
         """A worker's segment file into the index folder (a rename: same file system)."""
         folder, seg = Path(segment.folder), segment.segment
         prefix = seg.segment_id() + "."
+        self._moved.add(seg.segment_id())
         for name in os.listdir(folder):
             if name.startswith(prefix):
                 os.replace(folder / name, self.gen / name)
@@ -538,6 +540,7 @@ class IndexWriter:
             # once workers write the segments they merge them too; else this writer merges
             self._writer.commit(mergetype=_keep_segments if self._worker_segments else self._merge)
             self._writer = None
+            self._moved.clear()
             release_memory()  # the pool's postings are freed: give their pages back
         generation = self.ix.latest_generation()
         _atomic_write(self.gen / META_NAME, json.dumps(self._meta_doc(generation), ensure_ascii=False))
@@ -573,6 +576,10 @@ class IndexWriter:
             with contextlib.suppress(Exception):
                 self._writer.cancel()
             self._writer = None
+        for name in os.listdir(self.gen) if self.gen.is_dir() else ():
+            if name.split(".", 1)[0] in self._moved:  # moved in, never committed: room on a full disk
+                with contextlib.suppress(OSError):
+                    os.remove(self.gen / name)
         if self.rebuild and not self.live:  # a live generation holds searchable checkpoints
             shutil.rmtree(self.gen, ignore_errors=True)
 
@@ -657,6 +664,8 @@ def open_writer(
                 ix = whoosh_index.open_dir(str(gen))
             except Exception as exc:  # whoosh raises several kinds
                 raise StoreCorrupt(f"cannot open index {gen}: {exc}; rebuild with `relief ingest --rebuild`") from exc
+            with contextlib.suppress(OSError):  # segment files a killed ingest moved in and never listed
+                whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), ix._segments())
             meta = read_meta(gen)
             if meta.get("toc_generation") != ix.latest_generation():
                 # killed between Whoosh's commit and ours: trust the index itself

@@ -384,3 +384,28 @@ def test_tiered_merge_bounds_segments_and_keeps_every_document(tmp_path: Path) -
     with ix.searcher() as s:
         assert s.doc_count() == 150
         assert sorted(d["key"] for d in s.all_stored_fields()) == sorted(f"{c}-{n}" for c in range(30) for n in range(5))
+
+
+def test_segment_files_never_committed_do_not_stay(tmp_path: Path) -> None:
+    from indexer.segments import write_segment
+
+    root = tmp_path / "index"
+    with store.open_writer(root) as w:
+        w.put_page(make_page("a", "Massage", "Massage relaxes tight muscles. " * 10))
+    gen = store.live_dir(root)
+    assert gen is not None
+    committed = sorted(p.name for p in gen.glob("*.seg"))
+    # a failed ingest: the worker's segment was moved in, the commit never came
+    with pytest.raises(RuntimeError):
+        with store.open_writer(root) as w:
+            w.put_segment([make_page("b", "Yoga", "Yoga builds flexibility. " * 10)],
+                          write_segment([make_page("b", "Yoga", "Yoga builds flexibility. " * 10)], str(store.incoming_dir(root))))
+            assert len(list(gen.glob("*.seg"))) == len(committed) + 1
+            raise RuntimeError("stopped")
+    assert sorted(p.name for p in gen.glob("*.seg")) == committed
+    # a killed one left a file behind: the next writer removes it
+    (gen / "MAIN_leftover0000000.seg").write_bytes((gen / committed[0]).read_bytes())
+    with store.open_writer(root):
+        pass
+    assert sorted(p.name for p in gen.glob("*.seg")) == committed
+    assert Index.open(root, settings=_settings(root)).search("massage").total >= 1
