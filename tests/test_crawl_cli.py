@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,6 +140,18 @@ def test_a_crawled_site_gets_the_same_passages_as_its_files(tmp_path: Path) -> N
     assert passages(tmp_path / "crawl") == passages(tmp_path / "files")
 
 
+def wait_for_kept(crawler: Any, idx: Path, pages: int) -> None:
+    """Until a running crawl has committed `pages` pages (or it ended, or two minutes passed)."""
+    kept: dict = {}
+    deadline = time.monotonic() + 120
+    while crawler.poll() is None and len(kept) < pages and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            kept = store.read_validators(idx)
+        except Exception:  # noqa: BLE001 - a commit may be half visible; look again
+            continue
+
+
 def test_a_killed_crawl_keeps_its_checkpoints_and_the_rerun_fetches_only_the_rest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,7 +159,6 @@ def test_a_killed_crawl_keeps_its_checkpoints_and_the_rerun_fetches_only_the_res
     import signal
     import subprocess
     import sys
-    import time
 
     from conftest import ROOT
 
@@ -158,14 +171,7 @@ def test_a_killed_crawl_keeps_its_checkpoints_and_the_rerun_fetches_only_the_res
         base, total = server.stdout.readline().split()
         cmd = [sys.executable, "-m", "indexer.cli", "crawl", base + "/sitemap.xml", "--index", str(idx), "--max-depth", "0", "--json"]
         crawler = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        kept: dict = {}
-        deadline = time.monotonic() + 120
-        while crawler.poll() is None and len(kept) < 30 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            try:
-                kept = store.read_validators(idx)
-            except Exception:  # noqa: BLE001 - a commit may be half visible; look again
-                continue
+        wait_for_kept(crawler, idx, 30)
         assert crawler.poll() is None, "the crawl ended before it could be killed"
         crawler.send_signal(signal.SIGKILL)
         crawler.wait()
@@ -241,7 +247,6 @@ def test_ctrl_c_during_a_crawl_ends_it_with_one_line_and_keeps_the_checkpoints(t
     import signal
     import subprocess
     import sys
-    import time
 
     from conftest import ROOT
 
@@ -254,14 +259,7 @@ def test_ctrl_c_during_a_crawl_ends_it_with_one_line_and_keeps_the_checkpoints(t
         base, total = server.stdout.readline().split()
         cmd = [sys.executable, "-m", "indexer.cli", "crawl", base + "/sitemap.xml", "--index", str(idx), "--max-depth", "0"]
         crawler = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        kept: dict = {}
-        deadline = time.monotonic() + 120
-        while crawler.poll() is None and len(kept) < 20 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            try:
-                kept = store.read_validators(idx)
-            except Exception:  # noqa: BLE001 - a commit may be half visible; look again
-                continue
+        wait_for_kept(crawler, idx, 20)
         assert crawler.poll() is None, "the crawl ended before it could be interrupted"
         os.killpg(crawler.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
         out, err = crawler.communicate(timeout=60)
