@@ -383,12 +383,8 @@ def ingest_stream(
                     report.added += 1
                 report.passages += len(page.passages)
                 report.claims += sum(len(p.claims) for p in page.passages)
-                if job.segment_dir:
-                    pass  # in the segment, put above
-                elif result.documents:
-                    writer.put_page(page, result.documents[n])
-                else:
-                    writer.put_page(page)
+                if not job.segment_dir:  # a segment's pages were put above, whole
+                    writer.put_page(page, result.documents[n] if result.documents else None)
                 tick(page.source)
             since_commit += len(result.pages) + len(result.errors)
             if since_commit >= settings.commit_pages or time.monotonic() - last_commit >= settings.commit_seconds:
