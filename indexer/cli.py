@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TextIO
 
 from .config import SETTINGS, Settings, load_settings
 from .model import IngestReport, SearchResponse
+from . import store
 from .store import StoreError
 
 
@@ -110,6 +111,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     options = options_from_settings(settings, max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                     robots_sitemaps=False if args.no_sitemaps else None)
     progress = None if args.json or not sys.stderr.isatty() else _CrawlProgressBar()
+    folder_was_there, index_was_there = settings.index.exists(), store.index_exists(settings.index)
     try:
         run = crawl_into_index(args.urls, settings, options, rebuild=args.rebuild, prune=args.prune, progress=progress,
                                on_answer=progress.answered if progress else None)
@@ -149,6 +151,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{_count(run.prunable, 'indexed page')} now gone or noindex stay{'s' if run.prunable == 1 else ''} "
                   "in the index; crawl again with --prune to remove them")
     if stats.pages + stats.unchanged == 0:
+        if not index_was_there and store.discard_empty(settings.index, remove_root=not folder_was_there):
+            print(f"relief: no index was made at {settings.index}", file=sys.stderr)
         print("relief: the crawl reached no page; see the reasons above", file=sys.stderr)
         return 1
     failed = [e for e in report.skipped if e.reason != "noindex"]  # a page kept out at its site's wish is no failure

@@ -127,6 +127,47 @@ def index_exists(root: str | os.PathLike[str]) -> bool:
         return False
 
 
+def discard_empty(root: str | os.PathLike[str], *, remove_root: bool = False) -> bool:
+    """Remove an index that holds no page, so a run that reached nothing leaves no trace.
+
+    A crawl of a mistyped or dead host would otherwise leave an empty index behind, which
+    the search side then serves as "no results" instead of "no index here". Only the
+    index's own files go (the folder too when `remove_root` and nothing else is in it);
+    an index holding pages, or one a writer holds, is left as it is.
+    """
+    root = Path(root)
+    try:
+        gen = live_dir(root)
+    except StoreError:
+        return False
+    if gen is None:
+        return False
+    lock = _WriterLock(root)
+    try:
+        lock.acquire()
+    except StoreLocked:
+        return False
+    try:
+        ix = whoosh_index.open_dir(str(gen))
+        try:
+            if ix.doc_count_all():
+                return False
+        finally:
+            ix.close()
+        (root / CURRENT).unlink(missing_ok=True)
+        (root / PREVIOUS).unlink(missing_ok=True)
+        for child in root.iterdir():
+            if child.is_dir() and child.name.startswith(GEN_PREFIX):
+                shutil.rmtree(child, ignore_errors=True)
+    finally:
+        lock.release()
+    (root / LOCK_NAME).unlink(missing_ok=True)
+    if remove_root:
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when nothing else is in it
+    return True
+
+
 def _new_gen_name() -> str:
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     return f"{GEN_PREFIX}{stamp}-{uuid.uuid4().hex[:6]}"

@@ -65,6 +65,10 @@ def test_errors_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and err.startswith("relief: no index") and "relief ingest" in err
     code, _, err = run(capsys, "stats", "--index", str(tmp_path / "none"))
     assert code == 1
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, _, err = run(capsys, "search", "x", "--index", str(notes))
+    assert code == 1 and "is a file, not an index folder" in err and "relief ingest" not in err
     bad = tmp_path / "src"
     bad.mkdir()
     (bad / "ok.txt").write_text("Walking\n\n" + "\n\n".join(" ".join(f"Walking every day, step {i}{j}, keeps the lower back supple and strong." for i in range(6)) for j in range(3)))

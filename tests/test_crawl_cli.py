@@ -86,10 +86,16 @@ def test_crawl_report_for_people_and_a_dead_start_url(tmp_path: Path, capsys: py
         code, out, _ = run(capsys, "crawl", site.url("/"), "--index", idx, "--scope", site.url("/pages/"), "--max-pages", "5", *FAST)
         assert code == 0
         assert out.startswith("5 URLs fetched") and "left out by --max-pages" in out
+    code, out, _ = run(capsys, "stats", "--index", idx, "--json")
+    pages = json.loads(out)["pages"]
+    assert code == 0 and pages > 0
     with CrawlSite(CORPUS) as closed:
         dead = closed.url("/")
     code, out, err = run(capsys, "crawl", dead, "--index", idx)
     assert code == 1 and "connection (cannot reach" in out and "reached no page" in err
+    assert "no index was made" not in err  # the index it had stays, pages and all
+    code, out, _ = run(capsys, "stats", "--index", idx, "--json")
+    assert code == 0 and json.loads(out)["pages"] == pages
 
 
 def test_crawl_mistakes_are_clear_errors_that_touch_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], fast_env: None) -> None:
@@ -108,11 +114,16 @@ def test_crawl_mistakes_are_clear_errors_that_touch_nothing(tmp_path: Path, caps
         code, out, err = run(capsys, "crawl", site.url("/private/secret.html"), "--index", str(idx), "--no-sitemaps", *FAST)
         assert code == 1 and "secret.html: robots (disallowed by robots.txt)" in out and "reached no page" in err
         assert site.hits["/private/secret.html"] == 0
-    # the crawl that reached nothing left an empty index: it answers, with nothing
-    code, out, err = run(capsys, "search", "massage", "--index", str(idx))
-    assert (code, err) == (0, "") and out.startswith("0 results")
-    code, out, err = run(capsys, "stats", "--index", str(idx), "--json")
-    assert code == 0 and json.loads(out)["passages"] == 0, err
+    # a crawl that reached nothing leaves no empty index behind to be served as "0 results"
+    assert f"no index was made at {idx}" in err and not idx.exists()
+    code, _, err = run(capsys, "search", "massage", "--index", str(idx))
+    assert code == 1 and err.startswith("relief: no index") and "relief crawl URL" in err
+    # nor does it empty a folder that was there before
+    idx.mkdir()
+    (idx / "README").write_text("mine")
+    with CrawlSite(CORPUS) as site:
+        code, _, err = run(capsys, "crawl", site.url("/private/secret.html"), "--index", str(idx), "--no-sitemaps", *FAST)
+    assert code == 1 and sorted(p.name for p in idx.iterdir()) == ["README"]
 
 
 def test_a_crawled_site_gets_the_same_passages_as_its_files(tmp_path: Path) -> None:

@@ -55,6 +55,14 @@ _RUN_ERRORS = (QueryError, ValueError, TypeError, AttributeError, KeyError, Inde
 _READ_ERRORS = (OSError, EOFError, struct.error)
 
 
+def _no_index_here(root: Path) -> str:
+    """Says what is at `root` instead, so the fix suggested is one that can work."""
+    if root.is_file():
+        return (f"{root} is a file, not an index folder; give --index (or RELIEF_INDEX) the folder "
+                "an index was built in")
+    return f"no index at {root}; build one with `relief ingest PATH --index {root}` or `relief crawl URL --index {root}`"
+
+
 class Index:
     """A searchable index; one per process, safe to share between threads."""
 
@@ -102,7 +110,7 @@ class Index:
         settings = settings or load_settings()
         root = Path(path) if path is not None else settings.index
         if not store.index_exists(root):
-            raise IndexMissing(f"no index at {root}; build one with `relief ingest PATH --index {root}`")
+            raise IndexMissing(_no_index_here(root))
         return cls(root, settings, ranking, background_warm=background_warm, vocabulary=vocabulary, synonyms=synonyms)
 
     # opening and refreshing ------------------------------------------
@@ -179,7 +187,7 @@ class Index:
             path = store.live_dir(self.root)
             if path is None:
                 if self._gen is None:
-                    raise IndexMissing(f"no index at {self.root}; build one with `relief ingest PATH --index {self.root}`")
+                    raise IndexMissing(_no_index_here(self.root))
                 return False
             old = self._gen
             changed = False
