@@ -3,11 +3,14 @@ blockmodel.py) on small hand-written pages."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from indexer.clean import blockmodel
 from indexer.clean.features import FEATURES
 from indexer.clean.page import Analysis, analyse_html, clean_html
+from indexer.clean.rules import RULES_FILE, parse_rules
 from indexer.model import Page, RawPage
 
 PARA = ("Gentle walking after a back strain speeds recovery, and most people manage twenty minutes "
@@ -183,3 +186,50 @@ def test_context_rows_read_neighbours_families_and_groups():
     assert dict(zip(names, rows[2]))["p_next"] == 0.0  # a hard-dropped line counts 0
     grouped = blockmodel.context_rows([0.9, 0.1, 0.7], families=[1, 1, 1], hard_drop=[False] * 3, groups=[-1, 5, 5])
     assert dict(zip(names, grouped[1]))["p_self"] == 0.7  # a cell counts with its table's best
+
+
+PROMO_PAGE = (
+    "<html><head><title>Walking and back strain</title></head><body>"
+    "<article><h1>Walking and back strain</h1>"
+    f"<p>{PARA * 2}</p><p>Getting up slowly helps. Follow the plan your doctor gives you.</p>"
+    f"<p>{PARA * 3}</p>"
+    "<p>Sign up for our weekly newsletter to get health news delivered to your inbox.</p>"
+    "<p>There is more where that came from. Click here to read it.</p>"
+    "</article></body></html>"
+)
+
+
+def test_call_to_action_feature_reads_the_openings_of_sentences():
+    a = analyse_html(raw(PROMO_PAGE))
+    assert isinstance(a, Analysis), a
+    texts = [s.text for s in a.segs]
+    cta = dict(zip(texts, col(a, "call_to_action")))
+    assert cta["Sign up for our weekly newsletter to get health news delivered to your inbox."] == 1.0
+    # a later sentence may open with one, and whole words only ("Getting" is not "Get")
+    assert cta["There is more where that came from. Click here to read it."] == 1.0
+    assert cta["Getting up slowly helps. Follow the plan your doctor gives you."] == 1.0
+    assert cta[next(t for t in texts if t.startswith("Gentle walking"))] == 0.0
+
+
+def test_call_to_action_openings_are_data():
+    with RULES_FILE.open("rb") as fh:
+        data = tomllib.load(fh)
+    data["features"]["call_to_action"] = ["getting"]
+    r = parse_rules(data)
+    assert r.call_to_action.search("Getting up slowly helps.")
+    assert not r.call_to_action.search("Sign up for our newsletter.")
+    assert not r.call_to_action.search("Nobody is getting up.")
+
+
+def test_packaged_model_reads_a_call_to_action_as_a_sign_of_a_promo_line():
+    # the fitted weight, not a rule: the same segment without the cue is more probable text
+    a = analyse_html(raw(PROMO_PAGE))
+    assert isinstance(a, Analysis), a
+    m = blockmodel.packaged_model()
+    k = FEATURES.index("call_to_action")
+    promo = next(i for i, s in enumerate(a.segs) if s.text.startswith("Sign up"))
+    without = [list(row) for row in a.features]
+    without[promo][k] = 0.0
+    p_with = blockmodel.probabilities(a.features, m, a.families, a.hard_drop, a.groups)[promo]
+    p_without = blockmodel.probabilities(without, m, a.families, a.hard_drop, a.groups)[promo]
+    assert p_with < p_without - 0.1

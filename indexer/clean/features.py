@@ -1,8 +1,9 @@
 """Block features: what the block model sees of each segment.
 
 Shallow, layout-independent signals (length, link density, sentence ends, function-word
-share) beside what the rules decided (inside the main container, dropped as chrome, kept by
-the rule pipeline) and the same for the neighbours, since article text comes in runs.
+share, a call to action opening a sentence) beside what the rules decided (inside the main
+container, dropped as chrome, kept by the rule pipeline) and the same for the neighbours,
+since article text comes in runs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ FEATURES = (
     "sentence", "teaser", "heading", "list", "table", "quote", "boilerplate",
     "function_words", "capitalised", "digits", "prev_kept", "next_kept", "run_kept",
     "position", "layout_cell", "siblings_kept", "kept_distance", "short", "long",
-    "linky", "sentences", "outside_prose", "chrome_prose",
+    "linky", "sentences", "outside_prose", "chrome_prose", "call_to_action",
 )
 N_FEATURES = len(FEATURES)
 
 _TOKEN = re.compile(r"\w+")
 _RUN = 3  # neighbours on each side for the run feature
+_CTA_SPAN = 300  # characters of a block searched for a call to action: promo lines are short
 
 
 def segment_features(segs: list[Seg], parent: list[int], rule_kept: list[bool], in_container: list[bool],
@@ -102,5 +104,6 @@ def segment_features(segs: list[Seg], parent: list[int], rule_kept: list[bool], 
             min(len(SENTENCE.findall(text)), 5) / 5.0,
             0.0 if in_container[i] else prose,
             prose if chrome[i] else 0.0,
+            1.0 if r.call_to_action.search(text, 0, _CTA_SPAN) else 0.0,
         ])
     return rows

@@ -47,6 +47,7 @@ class Rules:
     template_min_pages: int
     template_min_share: float
     function_words: frozenset[str]
+    call_to_action: re.Pattern[str]  # at the start of a block or of one of its sentences
 
 
 def _words(text: str) -> frozenset[str]:
@@ -82,6 +83,8 @@ def parse_rules(data: dict) -> Rules:
         template_min_pages=int(th["template_min_pages"]),
         template_min_share=float(th["template_min_share"]),
         function_words=_words(data["features"]["function_words"]),
+        call_to_action=re.compile(
+            r"(?:^|(?<=[.!?] ))(?:" + "|".join(re.escape(c) for c in data["features"]["call_to_action"]) + r")\b", re.I),
     )
 
 
