@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import make_page
+from indexer import segments, store
+
+
+def _content(folder: str) -> tuple[list[Any], dict[Any, Any], list[Any], list[Any]]:
+    """Everything a search reads from an index: stored fields, every posting, lengths, sort columns."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(folder)
+    with ix.reader() as r:
+        stored = list(r.all_stored_fields())
+        postings = {(f, t): list(r.postings(f, t).all_items()) for f, t in r.all_terms()}
+        lengths = [(d, f, r.doc_field_length(d, f)) for d in r.all_doc_ids() for f in ("title", "heading", "text", "treatment")]
+        columns = [list(r.column_reader(c)) for c in ("page_id", "position")]
+    ix.close()
+    return stored, postings, lengths, columns
+
+
+def _whoosh_merge(index_dir: str, sources: list[Any], folder: Path) -> str:
+    """The same sources merged by Whoosh's own route (add_reader through the posting pool)."""
+    from whoosh import index as whoosh_index
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.reading import SegmentReader
+
+    folder.mkdir()
+    w = whoosh_index.create_in(str(folder), store.index_schema()).writer()
+    for seg in sources:
+        reader = SegmentReader(FileStorage(index_dir), store.index_schema(), seg)
+        w.add_reader(reader)
+        reader.close()
+    w.commit(merge=False)
+    return str(folder)
+
+
+def test_merged_segments_hold_what_whooshs_own_merge_holds(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    root = tmp_path / "index"
+    words = ["massage", "heat", "stretching", "yoga", "ice", "walking"]
+    with store.open_writer(root) as w:
+        for n in range(4):  # four checkpoints: four segments
+            for i in range(5):
+                k = n * 5 + i
+                w.put_page(make_page(f"p{k}", f"Page {k} on {words[k % 6]}",
+                                     f"{words[k % 6].title()} eased back pain for reader {k}. " * (3 + k % 4),
+                                     f"Second part {k} about {words[(k + 1) % 6]} and sleep. " * 20,
+                                     treatments=(f"{words[k % 6]}-therapy",), headings=[f"Evidence {k}"]))
+            w.checkpoint()
+    with store.open_writer(root) as w:  # deletions in two of the sources
+        w.delete_page("p3")
+        w.delete_page("p12")
+    gen = store.live_dir(root)
+    assert gen is not None
+    sources = list(whoosh_index.open_dir(str(gen))._segments())
+    assert len(sources) == 4 and sum(s.deleted_count() for s in sources) > 0
+
+    merged = segments.merge_segments(str(gen), sources, str(tmp_path / "incoming"))
+    assert merged is not None
+    expected = _content(_whoosh_merge(str(gen), sources, tmp_path / "whoosh"))
+    got = _content(merged.folder)
+    assert merged.docs == len(got[0]) == sum(s.doc_count() for s in sources)
+    assert expected[1] and got == expected
+    assert {d["page_id"] for d in got[0]} == {f"p{k}" for k in range(20)} - {"p3", "p12"}
+
+
+def test_merging_only_deleted_documents_gives_no_segment(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    root = tmp_path / "index"
+    with store.open_writer(root) as w:
+        w.put_page(make_page("gone", "Gone", "Massage relaxes tight muscles. " * 10))
+    with store.open_writer(root) as w:
+        w.delete_page("gone")
+        w.put_page(make_page("kept", "Kept", "Heat relaxes tight muscles. " * 10))
+    gen = store.live_dir(root)
+    assert gen is not None
+    emptied = [s for s in whoosh_index.open_dir(str(gen))._segments() if s.doc_count() == 0]
+    assert len(emptied) == 1
+    assert segments.merge_segments(str(gen), emptied, str(tmp_path / "incoming")) is None
