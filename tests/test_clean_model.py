@@ -233,3 +233,14 @@ def test_packaged_model_reads_a_call_to_action_as_a_sign_of_a_promo_line():
     p_with = blockmodel.probabilities(a.features, m, a.families, a.hard_drop, a.groups)[promo]
     p_without = blockmodel.probabilities(without, m, a.families, a.hard_drop, a.groups)[promo]
     assert p_with < p_without - 0.1
+
+
+def test_context_rows_count_a_table_as_one_neighbour():
+    # a paragraph after a three-cell table: the table is its previous neighbour, once
+    p1 = [0.9, 0.2, 0.6, 0.1, 0.8]
+    rows = blockmodel.context_rows(p1, families=[1] * 5, hard_drop=[False] * 5, groups=[-1, 7, 7, 7, -1])
+    last = dict(zip(blockmodel.CONTEXT, rows[4]))
+    assert last["p_prev"] == 0.6
+    assert last["p_window"] == pytest.approx((0.9 + 0.6) / 2)
+    cell = dict(zip(blockmodel.CONTEXT, rows[2]))
+    assert cell["p_prev"] == 0.9 and cell["p_next"] == 0.8

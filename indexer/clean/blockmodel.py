@@ -74,7 +74,8 @@ def context_rows(p1: Sequence[float], families: Sequence[int], hard_drop: Sequen
     """Second-stage inputs from first-stage probabilities (title and byline lines count 0).
 
     The cells of one data table, the items of one list (``groups``, -1 for none) count with
-    the best probability among them: a table of short cells is one block, not many labels.
+    the best probability among them, and as one neighbour: a table of short cells is one
+    block, not many labels.
     """
     p = [0.0 if h else x for x, h in zip(p1, hard_drop)]
     n = len(p)
@@ -89,12 +90,22 @@ def context_rows(p1: Sequence[float], families: Sequence[int], hard_drop: Sequen
     for f, x in zip(families, p):
         fam_sum[f] = fam_sum.get(f, 0.0) + x
         fam_n[f] = fam_n.get(f, 0) + 1
+    # neighbours are units: a run of one table's or list's segments is one neighbour
+    unit: list[int] = []
+    up: list[float] = []
+    for i, x in enumerate(p):
+        g = groups[i] if groups else -1
+        if not (g >= 0 and i > 0 and groups[i - 1] == g):
+            up.append(x)
+        unit.append(len(up) - 1)
+    nu = len(up)
     prefix = [0.0]
-    for x in p:
+    for x in up:
         prefix.append(prefix[-1] + x)
     rows = []
     for i in range(n):
-        lo, hi = max(0, i - _WINDOW), min(n, i + _WINDOW + 1)
+        u = unit[i]
+        lo, hi = max(0, u - _WINDOW), min(nu, u + _WINDOW + 1)
         others = hi - lo - 1
         f = families[i]
         fn = fam_n[f] - 1
@@ -102,9 +113,9 @@ def context_rows(p1: Sequence[float], families: Sequence[int], hard_drop: Sequen
         # cell must not look like chrome for want of company
         rows.append([
             p[i],
-            p[i - 1] if i > 0 else p[i],
-            p[i + 1] if i + 1 < n else p[i],
-            (prefix[hi] - prefix[lo] - p[i]) / others if others else p[i],
+            up[u - 1] if u > 0 else p[i],
+            up[u + 1] if u + 1 < nu else p[i],
+            (prefix[hi] - prefix[lo] - up[u]) / others if others else p[i],
             (fam_sum[f] - p[i]) / fn if fn else p[i],
         ])
     return rows

@@ -44,6 +44,9 @@ class Rules:
     descend_share_hinted: float
     heavy_share: float
     link_density_max: float
+    cluster_min_links: int
+    cluster_min_chars: int
+    cluster_link_share: float
     template_min_pages: int
     template_min_share: float
     function_words: frozenset[str]
@@ -80,6 +83,9 @@ def parse_rules(data: dict) -> Rules:
         descend_share_hinted=float(th["descend_share_hinted"]),
         heavy_share=float(th["heavy_share"]),
         link_density_max=float(th["link_density_max"]),
+        cluster_min_links=int(th["cluster_min_links"]),
+        cluster_min_chars=int(th["cluster_min_chars"]),
+        cluster_link_share=float(th["cluster_link_share"]),
         template_min_pages=int(th["template_min_pages"]),
         template_min_share=float(th["template_min_share"]),
         function_words=_words(data["features"]["function_words"]),

@@ -124,6 +124,13 @@ class Walk:
             if name in inline_tags:
                 if attrs and classify(name, attrs, r)[0]:
                     continue  # a share link, a byline span, an ad label
+                if name != "a" and len(item) and parts and _link_cluster(item, r):
+                    # a hover card or link list tucked inside running text; the link it
+                    # opens with (the name the card is about) is part of the sentence
+                    lead = item[0]
+                    if lead.tag == "a" and not (item.text or "").strip():
+                        work.append(lead)
+                    continue
                 parent.append(c.elem)
                 tagl.append(name)
                 chrome.append(False)
@@ -226,6 +233,22 @@ def _push_children(work: list, el: etree._Element, nid: int) -> None:
         work.append(child)
     if el.text:
         work.append(el.text)
+
+
+def _link_cluster(el: etree._Element, r: Rules) -> bool:
+    """An inline element that is nothing but several links (a person's hover card, a list of
+    their stories): inside a sentence it is no part of the sentence.
+
+    Only inline elements with children are asked, and only once text has started in their
+    block, so the cost stays with the few spans that wrap links."""
+    links = [a for a in el.iter("a") if a is not el]
+    if len(links) < r.cluster_min_links:
+        return False
+    total = len(norm("".join(el.itertext())))
+    if total < r.cluster_min_chars:
+        return False
+    inside = sum(len(norm("".join(a.itertext()))) for a in links)
+    return inside >= r.cluster_link_share * total
 
 
 def _hidden(attrs: Attrs) -> bool:
