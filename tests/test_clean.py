@@ -364,12 +364,12 @@ def test_template_heading_with_own_section_survives():
 # One gate per dev set, over all its pages, with the packaged block model: floors of F1,
 # recall and precision. They sit a little under the 5-fold cross-validated figures
 # (scripts/eval_extraction.py DIRS --cv 5: extraction-dev F1 0.982, P 0.987, R 0.978; l3s
-# F1 0.966, P 0.951, R 0.982), which are what the cleaner does on pages it was not fitted
+# F1 0.969, P 0.956, R 0.981), which are what the cleaner does on pages it was not fitted
 # on; the packaged model has seen these pages, so a figure under the floor is a real
 # regression, not noise.
 GATES = {
     "extraction-dev": (0.97, 0.965, 0.978),
-    "extraction-dev-l3s": (0.955, 0.97, 0.945),
+    "extraction-dev-l3s": (0.96, 0.97, 0.95),
 }
 
 

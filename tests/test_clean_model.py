@@ -166,12 +166,15 @@ def test_decide_reads_a_page_against_its_best_unit_when_nothing_else_keeps_text(
 
 def test_decide_treats_a_table_as_one_unit():
     m = blockmodel.BlockModel(weights=(0.0,) * len(FEATURES), threshold=0.6, low=0.3, gap=1)
-    probs = [0.9, 0.2, 0.7, 0.1, 0.1, 0.9]
+    probs = [0.9, 0.2, 0.9, 0.6, 0.45, 0.9]
     groups = [-1, -1, 7, 7, 7, -1]
-    # the table's best cell carries its short cells; the lone 0.2 paragraph stays out
+    # the table (mean 0.65) is kept with its weaker cells; the lone 0.2 paragraph stays out
     assert blockmodel.decide(probs, [False] * 6, m, (), groups) == [True, False, True, True, True, True]
+    # a list of linked headlines (0.1) with prose teasers (0.95) is not carried by its teasers
+    probs = [0.9, 0.1, 0.95, 0.1, 0.95, 0.1, 0.95]
+    assert blockmodel.decide(probs, [False] * 7, m, (), [-1, 4, 4, 4, 4, 4, 4]) == [True] + [False] * 6
     # a weak table between kept paragraphs is one gap of one unit, filled when above `low`
-    probs = [0.9, 0.4, 0.1, 0.9]
+    probs = [0.9, 0.4, 0.3, 0.9]
     assert blockmodel.decide(probs, [False] * 4, m, (), [-1, 3, 3, -1]) == [True, True, True, True]
 
 

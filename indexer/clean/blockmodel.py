@@ -136,9 +136,10 @@ def decide(probs: Sequence[float], hard_drop: Sequence[bool], m: BlockModel,
     """Which segments to keep: confident ones, and probable ones in short gaps between them.
 
     A data table or a list (consecutive segments of one of ``groups``) is one unit, judged
-    by its best segment: kept or left out whole. When the model keeps nothing,
-    ``fallback`` (the rules' choice) decides: a page is not emptied by a model that has seen
-    too little of its kind. When the rules found nothing either and the page's best unit
+    by the mean of its segments, kept or left out whole (judged by its best one, a list of
+    linked headlines each with a prose teaser came in whole for its teasers). When the
+    model keeps nothing, ``fallback`` (the rules' choice) decides: a page is not emptied by
+    a model that has seen too little of its kind. When the rules found nothing either and the page's best unit
     is at least as probable as a gap filler (``low``), the probabilities are read against
     that best one: the page has a main text, and it is where the model's best guesses are.
     """
@@ -150,7 +151,7 @@ def decide(probs: Sequence[float], hard_drop: Sequence[bool], m: BlockModel,
             units[-1].append(i)
         else:
             units.append([i])
-    up = [max(probs[i] for i in u) for u in units]
+    up = [sum(probs[i] for i in u) / len(u) for u in units]
     uhard = [all(hard_drop[i] for i in u) for u in units]
     ukeep = _keep_units(up, uhard, m)
     if not any(ukeep):
