@@ -37,23 +37,47 @@ def _whoosh_merge(index_dir: str, sources: list[Any], folder: Path) -> str:
     return str(folder)
 
 
+def _pages(count: int, offset: int = 0) -> list[Any]:
+    words = ["massage", "heat", "stretching", "yoga", "ice", "walking"]
+    return [make_page(f"p{k}", f"Page {k} on {words[k % 6]}",
+                      f"{words[k % 6].title()} eased back pain for reader {k}. " * (3 + k % 4),
+                      f"Second part {k} about {words[(k + 1) % 6]} and sleep. " * 20,
+                      treatments=(f"{words[k % 6]}-therapy",), headings=[f"Evidence {k}"])
+            for k in range(offset, offset + count)]
+
+
+def test_a_written_segment_holds_what_whooshs_own_commit_writes(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    pages = _pages(150)
+    written = segments.write_segment(pages, str(tmp_path / "incoming"))
+    assert written is not None
+    (tmp_path / "whoosh").mkdir()
+    w = whoosh_index.create_in(str(tmp_path / "whoosh"), store.index_schema()).writer()
+    for page in pages:
+        for doc in store.passage_documents(page):
+            w.add_document(**doc)
+    w.commit()
+    expected, got = _content(str(tmp_path / "whoosh")), _content(written.folder)
+    assert expected[1] and got == expected
+    assert written.docs == sum(len(p.passages) for p in pages)
+    # terms in more documents than one posting block holds (128) are in the comparison
+    assert max(len(v) for v in got[1].values()) > 128
+    assert segments.write_segment([], str(tmp_path / "incoming")) is None
+
+
 def test_merged_segments_hold_what_whooshs_own_merge_holds(tmp_path: Path) -> None:
     from whoosh import index as whoosh_index
 
     root = tmp_path / "index"
-    words = ["massage", "heat", "stretching", "yoga", "ice", "walking"]
     with store.open_writer(root) as w:
         for n in range(4):  # four checkpoints: four segments
-            for i in range(5):
-                k = n * 5 + i
-                w.put_page(make_page(f"p{k}", f"Page {k} on {words[k % 6]}",
-                                     f"{words[k % 6].title()} eased back pain for reader {k}. " * (3 + k % 4),
-                                     f"Second part {k} about {words[(k + 1) % 6]} and sleep. " * 20,
-                                     treatments=(f"{words[k % 6]}-therapy",), headings=[f"Evidence {k}"]))
+            for page in _pages(40, offset=n * 40):
+                w.put_page(page)
             w.checkpoint()
     with store.open_writer(root) as w:  # deletions in two of the sources
         w.delete_page("p3")
-        w.delete_page("p12")
+        w.delete_page("p52")
     gen = store.live_dir(root)
     assert gen is not None
     sources = list(whoosh_index.open_dir(str(gen))._segments())
@@ -65,7 +89,8 @@ def test_merged_segments_hold_what_whooshs_own_merge_holds(tmp_path: Path) -> No
     got = _content(merged.folder)
     assert merged.docs == len(got[0]) == sum(s.doc_count() for s in sources)
     assert expected[1] and got == expected
-    assert {d["page_id"] for d in got[0]} == {f"p{k}" for k in range(20)} - {"p3", "p12"}
+    assert max(len(v) for v in got[1].values()) > 128  # terms over several posting blocks
+    assert {d["page_id"] for d in got[0]} == {f"p{k}" for k in range(160)} - {"p3", "p52"}
 
 
 def test_merging_only_deleted_documents_gives_no_segment(tmp_path: Path) -> None:
