@@ -224,6 +224,7 @@ def test_a_rebuild_shows_on_every_shard_at_once(tmp_path: Path) -> None:
     """Readers on two xapian-tcpsrv shards search while rebuilds alternate two page sets:
     every search sees only the old set or only the new one, never a mixture."""
     import threading
+    import time
 
     from indexer.xapian.index import XapianIndex
 
@@ -251,7 +252,14 @@ def test_a_rebuild_shows_on_every_shard_at_once(tmp_path: Path) -> None:
         reader = threading.Thread(target=search)
         reader.start()
         for round_ in range(8):
-            _rebuild(writing, new if round_ % 2 == 0 else old)
+            pages = new if round_ % 2 == 0 else old
+            _rebuild(writing, pages)
+            # the second search to end after the rebuild began after it: it must see this set
+            done = len(seen)
+            deadline = time.monotonic() + 30
+            while len(seen) < done + 2 and not errors and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert errors or seen[-1] == (frozenset({pages[0].page_id.split("-")[0]}), len(pages)), seen[-3:]
         stop.set()
         reader.join(timeout=60)
         assert not errors, errors
