@@ -75,6 +75,21 @@ def make_page(
     return replace(page, passages=tagged)
 
 
+def index_content(folder: str | Path) -> tuple[list[Any], dict[Any, Any], list[Any], list[Any]]:
+    """Everything a search reads from one Whoosh index folder (stored fields, every posting,
+    field lengths, sort columns), so two ways of writing an index can be compared whole."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(folder))
+    with ix.reader() as r:
+        stored = list(r.all_stored_fields())
+        postings = {(f, t): list(r.postings(f, t).all_items()) for f, t in r.all_terms()}
+        lengths = [(d, f, r.doc_field_length(d, f)) for d in r.all_doc_ids() for f in ("title", "heading", "text", "treatment")]
+        columns = [list(r.column_reader(c)) for c in ("page_id", "position")]
+    ix.close()
+    return stored, postings, lengths, columns
+
+
 def build_index(path: Path, pages: Iterable[Page], *, vocabulary: Any = None, synonyms: Any = None, **settings: Any) -> Any:
     from indexer import Index
 

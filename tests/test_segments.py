@@ -3,22 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import make_page
+from conftest import index_content, make_page
 from indexer import segments, store
-
-
-def _content(folder: str) -> tuple[list[Any], dict[Any, Any], list[Any], list[Any]]:
-    """Everything a search reads from an index: stored fields, every posting, lengths, sort columns."""
-    from whoosh import index as whoosh_index
-
-    ix = whoosh_index.open_dir(folder)
-    with ix.reader() as r:
-        stored = list(r.all_stored_fields())
-        postings = {(f, t): list(r.postings(f, t).all_items()) for f, t in r.all_terms()}
-        lengths = [(d, f, r.doc_field_length(d, f)) for d in r.all_doc_ids() for f in ("title", "heading", "text", "treatment")]
-        columns = [list(r.column_reader(c)) for c in ("page_id", "position")]
-    ix.close()
-    return stored, postings, lengths, columns
 
 
 def _whoosh_merge(index_dir: str, sources: list[Any], folder: Path) -> str:
@@ -58,7 +44,7 @@ def test_a_written_segment_holds_what_whooshs_own_commit_writes(tmp_path: Path) 
         for doc in store.passage_documents(page):
             w.add_document(**doc)
     w.commit()
-    expected, got = _content(str(tmp_path / "whoosh")), _content(written.folder)
+    expected, got = index_content(str(tmp_path / "whoosh")), index_content(written.folder)
     assert expected[1] and got == expected
     assert written.docs == sum(len(p.passages) for p in pages)
     # terms in more documents than one posting block holds (128) are in the comparison
@@ -85,8 +71,8 @@ def test_merged_segments_hold_what_whooshs_own_merge_holds(tmp_path: Path) -> No
 
     merged = segments.merge_segments(str(gen), sources, str(tmp_path / "incoming"))
     assert merged is not None
-    expected = _content(_whoosh_merge(str(gen), sources, tmp_path / "whoosh"))
-    got = _content(merged.folder)
+    expected = index_content(_whoosh_merge(str(gen), sources, tmp_path / "whoosh"))
+    got = index_content(merged.folder)
     assert merged.docs == len(got[0]) == sum(s.doc_count() for s in sources)
     assert expected[1] and got == expected
     assert max(len(v) for v in got[1].values()) > 128  # terms over several posting blocks

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_index, make_page
+from conftest import ROOT, build_index, index_content, make_page
 from indexer import Index, merging, store
 from indexer.config import load_settings
 from indexer.pipeline import ingest
@@ -301,8 +301,6 @@ def test_read_validators_gives_crawled_pages_by_url(tmp_path: Path) -> None:
 
 
 def test_pages_analysed_in_a_worker_give_the_same_index(tmp_path: Path, make_page) -> None:  # type: ignore[no-untyped-def]
-    from whoosh import index as whoosh_index
-
     from indexer.model import Claim
 
     text = "Massage eased lower back pain in a 2019 trial; ice and heat helped some readers. " * 6
@@ -314,14 +312,9 @@ def test_pages_analysed_in_a_worker_give_the_same_index(tmp_path: Path, make_pag
     ]
 
     def content(index: Path) -> tuple[list, dict, list, list]:  # type: ignore[type-arg]
-        ix = whoosh_index.open_dir(str(store.live_dir(index)))
-        with ix.reader() as r:
-            stored = list(r.all_stored_fields())
-            postings = {(f, t): list(r.postings(f, t).all_items()) for f, t in r.all_terms()}
-            lengths = [(d, f, r.doc_field_length(d, f)) for d in r.all_doc_ids() for f in ("title", "heading", "text", "treatment")]
-            columns = [list(r.column_reader(c)) for c in ("page_id", "position")]
-        ix.close()
-        return stored, postings, lengths, columns
+        gen = store.live_dir(index)
+        assert gen is not None
+        return index_content(gen)
 
     with store.open_writer(tmp_path / "plain") as w:
         for page in pages:
