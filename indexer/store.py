@@ -156,9 +156,7 @@ def discard_empty(root: str | os.PathLike[str], *, remove_root: bool = False) ->
             ix.close()
         (root / CURRENT).unlink(missing_ok=True)
         (root / PREVIOUS).unlink(missing_ok=True)
-        for child in root.iterdir():
-            if child.is_dir() and child.name.startswith(GEN_PREFIX):
-                shutil.rmtree(child, ignore_errors=True)
+        _remove_stale_generations(root, keep="")
     finally:
         lock.release()
     (root / LOCK_NAME).unlink(missing_ok=True)
